@@ -1,0 +1,52 @@
+# The project's commands; `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint bench browser e2e messages clean-data
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed ## Install Python and front-end dependencies
+
+run: setup ## Set up everything (embedded PostgreSQL if DATABASE_URL is unset) and serve the demo
+	$(PY) -W ignore manage.py bootstrap --demo
+	$(VENV)/bin/uvicorn core.asgi:application --host 127.0.0.1 --port $(PORT) --workers 1
+
+test: setup browser ## Run the whole test suite (builds the template tenant schema once)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup ## Check the code with ruff
+	$(VENV)/bin/ruff check .
+
+bench: setup ## Run the benchmarks and write docs/benchmarks.md
+	$(PY) -m tests.bench.run
+
+browser: ## Install Debian's chromium for the browser tests if missing
+	@scripts/ensure-chromium.sh
+
+e2e: setup browser ## Browser tests only (Debian's chromium)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+messages: setup ## Extract and compile the English/Chinese catalogues
+	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'node_modules/*' --ignore '.data/*' --ignore 'tests/*' --ignore '*.egg-info/*'
+	$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*' --ignore 'node_modules/*' --ignore '.data/*'
+
+clean-data: ## Stop the embedded database and delete .data/
+	-$(VENV)/bin/python -c "import pgserver; pgserver.get_server('.data/postgres').cleanup()" 2>/dev/null
+	rm -rf .data

@@ -1,0 +1,10 @@
+"""The tenant API's URLs (also the scope of its OpenAPI schema)."""
+
+from django.urls import path
+
+from core.api import MeView
+
+app_name = "api"
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+]

@@ -1,0 +1,9 @@
+"""The shared base: users, tenancy helpers, permissions, UI shell."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Core")

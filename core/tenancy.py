@@ -1,0 +1,109 @@
+"""Tenant resolution per request: cached host lookup, suspended tenants, tenant-only middleware."""
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+HOST_CACHE_TTL = 300
+UNKNOWN_HOST_TTL = 30
+_MISSING = "missing"
+# Liveness and readiness answer on every host, known or not (probes use the pod address).
+TENANCY_EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def _host_key(hostname: str) -> str:
+    return f"tenancy:host:{hostname}"
+
+
+def tenancy_cache():
+    """A cache whose keys do not depend on the current schema (unlike the default cache)."""
+    return caches["tenancy"]
+
+
+def forget_hosts(*hostnames: str) -> None:
+    """Drop cached lookups for these hosts; called whenever a Domain or Tenant changes."""
+    tenancy_cache().delete_many([_host_key(h) for h in hostnames])
+
+
+def is_public_request(request) -> bool:
+    tenant = getattr(request, "tenant", None)
+    return tenant is None or tenant.schema_name == get_public_schema_name()
+
+
+class CachedTenantMiddleware(TenantMainMiddleware):
+    """django-tenants' middleware with the Domain query cached per host name.
+
+    Without the cache every request pays a Domain query, and under ASGI that query also forces
+    a database connection for views that would never touch the database.
+    """
+
+    def get_tenant(self, domain_model, hostname):
+        cache = tenancy_cache()
+        key = _host_key(hostname)
+        tenant = cache.get(key)
+        if tenant == _MISSING:
+            raise domain_model.DoesNotExist
+        if tenant is None:
+            try:
+                tenant = super().get_tenant(domain_model, hostname)
+            except domain_model.DoesNotExist:
+                cache.set(key, _MISSING, UNKNOWN_HOST_TTL)
+                raise
+            cache.set(key, tenant, HOST_CACHE_TTL)
+        return tenant
+
+    def process_request(self, request):
+        if request.path in TENANCY_EXEMPT_PATHS:
+            connection.set_schema_to_public()
+            request.tenant = None
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            return None
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        tenant = request.tenant
+        if tenant.schema_name == get_public_schema_name():
+            return None
+        if not tenant.is_reachable:
+            # A deleted tenant's hosts are gone; a stale cache entry must not revive them.
+            return self.no_tenant_found(request, request.get_host())
+        if tenant.is_suspended:
+            return suspended_response(request, tenant)
+        return None
+
+
+def suspended_response(request, tenant):
+    message = _("This workspace is suspended. Contact the platform operator to restore it.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=403)
+    return render(request, "core/suspended.html", {"tenant_name": tenant.name, "message": message},
+                  status=403)
+
+
+_HOOKS = ("process_request", "process_view", "process_template_response", "process_response",
+          "process_exception")
+
+
+def tenant_only(middleware_class):
+    """Wrap a middleware so its hooks run on tenant hosts only (Oscar's and Wagtail's tables
+    live there). Each hook is guarded, since Django calls some of them outside ``__call__``."""
+
+    def guard(name, hook):
+        def guarded(self, request, *args):
+            if is_public_request(request):
+                # process_response / process_template_response must hand the response back.
+                return args[0] if name in ("process_response", "process_template_response") \
+                    else None
+            return hook(self, request, *args)
+
+        guarded.__name__ = name
+        return guarded
+
+    hooks = {name: guard(name, getattr(middleware_class, name))
+             for name in _HOOKS if hasattr(middleware_class, name)}
+    return type(f"TenantOnly{middleware_class.__name__}", (middleware_class,), hooks)

@@ -1,0 +1,38 @@
+"""URLs of a tenant host. Order matters: Oscar before Wagtail's catch-all, i18n for Oscar."""
+
+from django.apps import apps
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from core import health
+from core.auth_views import handoff_login
+
+api_schema = SpectacularAPIView.as_view(patterns=[path("api/v1/", include("core.api_urls"))])
+
+urlpatterns = [
+    path("healthz", health.liveness, name="healthz"),
+    path("readyz", health.readiness, name="readyz"),
+    path("app/", include("crm_apps.backoffice.urls")),
+    path("portal/", include("portal.urls")),
+    path("handoff/", handoff_login, name="handoff-login"),
+    path("login/", RedirectView.as_view(pattern_name="backoffice:login", query_string=True),
+         name="login"),
+    path("api/v1/", include("core.api_urls")),
+    path("api/schema/", api_schema, name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("cms-admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("shop/", include(apps.get_app_config("oscar").urls[0])),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns.append(path("", include(wagtail_urls)))

@@ -1,0 +1,9 @@
+"""Live notifications over websockets (Channels)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RealtimeConfig(AppConfig):
+    name = "realtime"
+    verbose_name = _("Live notifications")
