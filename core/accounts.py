@@ -26,7 +26,8 @@ def check_staff_limit() -> None:
 
 @transaction.atomic
 def create_user(*, email: str, password: str | None, role: str, first_name: str = "",
-                last_name: str = "", language: str = "", acting_user=None):
+                last_name: str = "", language: str = "", password_hash: str | None = None,
+                acting_user=None):
     """Create a user of the current tenant with one role; staff count against the plan."""
     if role not in ALL_ROLES:
         raise ValidationError(_("Unknown role: %(role)s") % {"role": role})
@@ -40,7 +41,9 @@ def create_user(*, email: str, password: str | None, role: str, first_name: str 
         email=email, first_name=first_name, last_name=last_name,
         preferred_language=language, is_staff=role in STAFF_ROLES,
     )
-    if password:
+    if password_hash:  # hashed ahead by the caller (the hash is the slow part)
+        user.password = password_hash
+    elif password:
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -31,7 +31,8 @@ def configure_tenant(ctx) -> None:
         pk=1, defaults={"domain": ctx.hostname, "name": ctx.tenant.name}
     )
     ctx.admin_user = create_user(
-        email=ctx.owner_email, password=ctx.admin_password, role=TENANT_ADMIN,
+        email=ctx.owner_email, password=None, password_hash=ctx.admin_password_hash,
+        role=TENANT_ADMIN,
         first_name=ctx.owner_first_name, language=ctx.language,
     )
 

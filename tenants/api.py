@@ -40,10 +40,11 @@ class TenantSerializer(serializers.ModelSerializer):
 
 class ProvisionedSerializer(TenantSerializer):
     admin_email = serializers.EmailField(read_only=True)
-    admin_password = serializers.CharField(read_only=True)
+    setup_url = serializers.URLField(read_only=True, help_text=(
+        "One-time link where the owner chooses a password (also sent to the owner)."))
 
     class Meta(TenantSerializer.Meta):
-        fields = [*TenantSerializer.Meta.fields, "admin_email", "admin_password"]
+        fields = [*TenantSerializer.Meta.fields, "admin_email", "setup_url"]
 
 
 class DeleteSerializer(serializers.Serializer):
@@ -103,7 +104,7 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except TemplateOutOfDate as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         tenant = result.tenant
-        tenant.admin_email, tenant.admin_password = result.admin_email, result.admin_password
+        tenant.admin_email, tenant.setup_url = result.admin_email, result.setup_url
         body = ProvisionedSerializer(tenant, context={"staff_counts": {tenant.schema_name: 1}})
         return Response(body.data, status=status.HTTP_201_CREATED)
 

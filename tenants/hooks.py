@@ -13,7 +13,7 @@ class TenantSetup:
     tenant: object
     hostname: str
     owner_email: str
-    admin_password: str
+    admin_password_hash: str | None = None
     owner_first_name: str = ""
     language: str = "en"
     admin_user: object = None

@@ -1,12 +1,18 @@
 """The one provisioning service: a new tenant from a spare clone (or a fresh clone), atomically."""
 
-import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -17,15 +23,20 @@ from tenants.slugs import schema_for_slug, validate_slug
 from tenants.spares import claim_spare, refill_in_background
 from tenants.template import ensure_template_current, verify_matches_template
 
+# Hashing a password takes about half a second by design (PBKDF2); it runs on this pool while
+# the database work goes on, since hashlib releases the GIL.
+_hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
+
 
 @dataclass
 class ProvisionedTenant:
     tenant: Tenant
     admin_email: str
-    admin_password: str
     from_spare: bool
     seconds: float
     admin_user: object = None
+    # When no password was chosen: a one-time link where the owner sets one.
+    setup_url: str = ""
 
     @property
     def url(self) -> str:
@@ -37,16 +48,7 @@ def default_plan() -> Plan | None:
     return platform.signup_plan or Plan.objects.order_by("monthly_price").first()
 
 
-def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | None = None,
-                     admin_password: str | None = None, owner_first_name: str = "",
-                     language: str = "en", use_spare: bool = True,
-                     refill: bool = True) -> ProvisionedTenant:
-    """Create a tenant with its schema, domain, Wagtail site, Oscar defaults and first admin.
-
-    Everything happens in one transaction (PostgreSQL DDL is transactional): a failure at any
-    step leaves no schema, no tenant row, no domain, and the spare it took back in the pool.
-    """
-    started = time.perf_counter()
+def _validate(slug: str, name: str, owner_email: str) -> tuple[str, str]:
     try:
         slug = validate_slug(slug)
     except ValidationError as exc:
@@ -58,7 +60,27 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
         validate_email(owner_email)
     except ValidationError as exc:
         raise ValidationError({"owner_email": _("Enter a valid e-mail address.")}) from exc
-    password = admin_password or secrets.token_urlsafe(12)
+    return slug, name
+
+
+def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | None = None,
+                     admin_password: str | None = None, admin_password_hash: str | None = None,
+                     owner_first_name: str = "",
+                     language: str = "en", use_spare: bool = True,
+                     refill: bool = True) -> ProvisionedTenant:
+    """Create a tenant with its schema, domain, Wagtail site, Oscar defaults and first admin.
+
+    Everything happens in one transaction (PostgreSQL DDL is transactional): a failure at any
+    step leaves no schema, no tenant row, no domain, and the spare it took back in the pool.
+    The owner's password comes as ``admin_password`` (hashed while the schema work runs) or
+    already hashed; without either, the owner gets a one-time link to choose one.
+    """
+    started = time.perf_counter()
+    slug, name = _validate(slug, name, owner_email)
+    if admin_password and not admin_password_hash:
+        password_hash = _hasher.submit(make_password, admin_password)
+    else:
+        password_hash = None
     schema = schema_for_slug(slug)
 
     connection.set_schema_to_public()
@@ -75,14 +97,34 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
         verify_matches_template(schema)
         setup = hooks.TenantSetup(
             tenant=tenant, hostname=tenant.hostname, owner_email=owner_email,
-            admin_password=password, owner_first_name=owner_first_name, language=language,
+            admin_password_hash=password_hash.result() if password_hash else admin_password_hash,
+            owner_first_name=owner_first_name, language=language,
         )
         with tenant_context(tenant):
             hooks.configure_tenant(setup)
+            has_password = setup.admin_password_hash is not None
+            setup_url = "" if has_password else _password_setup_url(tenant, setup.admin_user)
+        if setup_url:
+            transaction.on_commit(lambda: _send_welcome(tenant, owner_email, setup_url))
         if from_spare and refill:
             transaction.on_commit(refill_in_background)
     return ProvisionedTenant(
-        tenant=tenant, admin_email=setup.admin_user.email, admin_password=password,
-        from_spare=bool(from_spare), seconds=time.perf_counter() - started,
-        admin_user=setup.admin_user,
+        tenant=tenant, admin_email=setup.admin_user.email, from_spare=bool(from_spare),
+        seconds=time.perf_counter() - started, admin_user=setup.admin_user, setup_url=setup_url,
+    )
+
+
+def _password_setup_url(tenant: Tenant, user) -> str:
+    path = reverse("backoffice:set-password", urlconf="core.urls_tenant", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user)})
+    return tenant.base_url + path
+
+
+def _send_welcome(tenant: Tenant, owner_email: str, setup_url: str) -> None:
+    send_mail(
+        _("Your workspace %(name)s is ready") % {"name": tenant.name},
+        _("Your workspace is at %(url)s.\n\nChoose your password here (the link works once):\n"
+          "%(setup_url)s\n") % {"url": tenant.base_url + "/", "setup_url": setup_url},
+        None, [owner_email], fail_silently=True,
     )

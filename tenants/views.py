@@ -64,10 +64,10 @@ class TenantCreateView(OperatorRequiredMixin, View):
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _(
-                    "Created %(name)s at %(url)s — admin %(email)s, password %(password)s "
-                    "(shown once).") % {"name": result.tenant.name, "url": result.url,
-                                         "email": result.admin_email,
-                                         "password": result.admin_password})
+                    "Created %(name)s at %(url)s. The owner %(email)s was sent a link to "
+                    "choose a password: %(link)s") % {
+                        "name": result.tenant.name, "url": result.url,
+                        "email": result.admin_email, "link": result.setup_url})
                 return redirect("operator:tenant-list")
         listing = TenantListView()
         listing.setup(request)
@@ -172,7 +172,7 @@ class SignupView(FormView):
         try:
             result = provision_tenant(
                 slug=data["slug"], name=data["name"], owner_email=data["owner_email"],
-                admin_password=data["password"], language=self.request.LANGUAGE_CODE)
+                admin_password_hash=data["password"], language=self.request.LANGUAGE_CODE)
         except ValidationError as exc:
             _form_errors_from(exc, form)
             return self.form_invalid(form)

@@ -15,7 +15,8 @@ def test_create_tenant_prints_url_and_login():
                  plan="growth", stdout=out)
     text = out.getvalue()
     assert "http://cmdco.localhost:8000/" in text
-    assert "boss@cmd.example / " in text
+    assert "Admin: boss@cmd.example" in text
+    assert "http://cmdco.localhost:8000/app/set-password/" in text
     assert Tenant.objects.get(slug="cmdco").plan.code == "growth"
 
 

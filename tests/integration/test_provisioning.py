@@ -65,12 +65,25 @@ def test_spare_pool_path_renames_a_ready_clone():
         assert get_user_model().objects.filter(email="owner@newco.example").exists()
 
 
-def test_generated_admin_password_is_returned():
-    result = provision_tenant(slug="genpw", name="Gen", owner_email="o@gen.example",
-                              use_spare=False, refill=False)
+def test_without_a_password_the_owner_gets_a_one_time_link(
+        mailoutbox, django_capture_on_commit_callbacks):
+    from tests.fixtures.world import host_client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = provision_tenant(slug="genpw", name="Gen", owner_email="o@gen.example",
+                                  use_spare=False, refill=False)
     with tenant_context(result.tenant):
-        assert get_user_model().objects.get(email="o@gen.example").check_password(
-            result.admin_password)
+        assert not get_user_model().objects.get(email="o@gen.example").has_usable_password()
+    assert result.setup_url in mailoutbox[0].body
+    path = result.setup_url.split(":8000", 1)[1]
+    client = host_client("genpw.localhost")
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    done = client.post(form.redirect_chain[-1][0], {
+        "new_password1": "A-fresh-pass-77", "new_password2": "A-fresh-pass-77"})
+    assert done["Location"] == "/app/"
+    assert client.get("/app/").status_code == 200
+    assert host_client("genpw.localhost").get(path, follow=True).context["validlink"] is False
 
 
 def test_failure_mid_provisioning_leaves_nothing(monkeypatch):

@@ -58,8 +58,7 @@ class Command(BaseCommand):
                     admin_password="admin-demo", owner_first_name="Admin",
                     plan=Plan.objects.filter(code=plan_code).first(), refill=False)
                 setup = hooks.TenantSetup(tenant=result.tenant, hostname=result.tenant.hostname,
-                                          owner_email=result.admin_email,
-                                          admin_password="admin-demo")
+                                          owner_email=result.admin_email)
                 with tenant_context(result.tenant):
                     hooks.load_demo(setup)
             self.stdout.write(f"Created demo tenant {slug} in {result.seconds:.2f} s.")

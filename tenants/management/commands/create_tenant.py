@@ -33,5 +33,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Tenant {result.tenant.slug} created in {result.seconds:.2f} s")
         self.stdout.write(f"URL:   {result.url}")
-        self.stdout.write(f"Admin: {result.admin_email} / {result.admin_password}")
+        if password:
+            self.stdout.write(f"Admin: {result.admin_email} / {password}")
+        else:
+            self.stdout.write(f"Admin: {result.admin_email} (sets a password at the link below)")
+            self.stdout.write(f"Password link (works once): {result.setup_url}")
         self.stdout.write(f"Back office: {result.url}app/")
