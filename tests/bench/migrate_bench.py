@@ -3,6 +3,8 @@
 Import after django.setup(): the tenant count uses the project's models.
 """
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -70,15 +72,20 @@ def time_migrate_schemas(variant: MigrateVariant, env: dict, timeout: float) -> 
     command = [sys.executable, "manage.py", "migrate_schemas", "--noinput",
                f"--executor={variant.executor}"]
     started = time.perf_counter()
+    # Its own session, so a time-out can stop the forked migration workers too.
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**env, **variant.env_overrides},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
-        finished = subprocess.run(command, cwd=PROJECT_DIR, env={**env, **variant.env_overrides},
-                                  capture_output=True, text=True, timeout=timeout, check=False)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return MigrateRun(variant, None, f"killed after a {timeout:.0f} s time-out")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return MigrateRun(variant, None, f"hung; killed after a {timeout:.0f} s time-out")
     elapsed = time.perf_counter() - started
-    if finished.returncode != 0:
-        last_line = (finished.stderr or finished.stdout).strip().splitlines()[-1:]
-        return MigrateRun(variant, None, f"exit {finished.returncode}: " + "".join(last_line))
+    if process.returncode != 0:
+        last_line = (stderr or stdout).strip().splitlines()[-1:]
+        return MigrateRun(variant, None, f"exit {process.returncode}: " + "".join(last_line))
     return MigrateRun(variant, elapsed)
 
 
