@@ -30,38 +30,32 @@ class AudienceAuthenticationForm(AuthenticationForm):
             raise forms.ValidationError(self.wrong_audience_message, code="wrong_audience")
 
 
-def audience_form(check, message):
-    return type("Form", (AudienceAuthenticationForm,), {
-        "audience_check": staticmethod(check), "wrong_audience_message": message})
+def audience_login_view(*, check, wrong_audience, heading, audience, home):
+    """A sign-in view for one audience (staff, customers or operators) of a host."""
+    form = type("AudienceForm", (AudienceAuthenticationForm,), {
+        "audience_check": staticmethod(check), "wrong_audience_message": wrong_audience})
+
+    class AudienceLoginView(auth_views.LoginView):
+        template_name = "core/login.html"
+        authentication_form = form
+        extra_context = {"audience": audience, "heading": heading}
+
+        def get_default_redirect_url(self):
+            return reverse(home)
+
+    return AudienceLoginView.as_view()
 
 
-class StaffLoginView(auth_views.LoginView):
-    template_name = "core/login.html"
-    authentication_form = audience_form(
-        is_staff_member, _("This sign-in is for staff. Customers sign in to the portal."))
-    extra_context = {"audience": "staff", "heading": _("Staff sign-in")}
-
-    def get_default_redirect_url(self):
-        return reverse("backoffice:home")
-
-
-class CustomerLoginView(auth_views.LoginView):
-    template_name = "core/login.html"
-    authentication_form = audience_form(
-        is_portal_customer, _("This sign-in is for customers. Staff sign in to the back office."))
-    extra_context = {"audience": "customer", "heading": _("Customer portal sign-in")}
-
-    def get_default_redirect_url(self):
-        return reverse("portal:home")
-
-
-class OperatorLoginView(auth_views.LoginView):
-    template_name = "core/login.html"
-    authentication_form = audience_form(is_operator, _("This sign-in is for platform operators."))
-    extra_context = {"audience": "operator", "heading": _("Operator sign-in")}
-
-    def get_default_redirect_url(self):
-        return reverse("operator:tenant-list")
+staff_login = audience_login_view(
+    check=is_staff_member, audience="staff", heading=_("Staff sign-in"), home="backoffice:home",
+    wrong_audience=_("This sign-in is for staff. Customers sign in to the portal."))
+customer_login = audience_login_view(
+    check=is_portal_customer, audience="customer", heading=_("Customer portal sign-in"),
+    home="portal:home",
+    wrong_audience=_("This sign-in is for customers. Staff sign in to the back office."))
+operator_login = audience_login_view(
+    check=is_operator, audience="operator", heading=_("Operator sign-in"),
+    home="operator:tenant-list", wrong_audience=_("This sign-in is for platform operators."))
 
 
 def make_handoff_token(user, schema_name: str) -> str:

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the browser tests when it is missing (Playwright drives it).
+# Installs Debian's chromium (and CJK fonts, so Chinese pages render) for the browser tests.
 set -euo pipefail
-[ -x /usr/bin/chromium ] && exit 0
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+[ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
-  echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2
+  echo "Browser tests need: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

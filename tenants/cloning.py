@@ -27,31 +27,11 @@ def clone_template(schema: str) -> None:
     restore_sequence_names(schema)
 
 
-def restore_unique_constraint_names(schema: str) -> int:
-    """Give unique constraints the template's names (the clone leaves PostgreSQL's defaults).
-
-    Migrations drop and alter constraints by name, so a tenant with other names than the
-    template would fail the next migration that touches one of them.
-    """
-    sql = """
-        SELECT t.relname, k.conname, pg_get_constraintdef(k.oid)
-        FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
-        WHERE k.connamespace = %s::regnamespace AND k.contype = 'u'
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f'"{TEMPLATE_SCHEMA}"'])
-        wanted = {(rel, definition): name for rel, name, definition in cursor.fetchall()}
-        cursor.execute(sql, [f'"{schema}"'])
-        renamed = 0
-        for rel, name, definition in cursor.fetchall():
-            target = wanted.get((rel, definition))
-            if target and target != name:
-                cursor.execute(
-                    f'ALTER TABLE "{schema}"."{rel}" RENAME CONSTRAINT "{name}" TO "{target}"'
-                )
-                renamed += 1
-    return renamed
-
+_UNIQUE_CONSTRAINTS = """
+    SELECT t.relname, pg_get_constraintdef(k.oid), k.conname
+    FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
+    WHERE k.connamespace = %s::regnamespace AND k.contype = 'u'
+"""
 
 _OWNED_SEQUENCES = """
     SELECT t.relname, a.attname, s.relname
@@ -64,20 +44,40 @@ _OWNED_SEQUENCES = """
 """
 
 
+def _rename_like_template(schema: str, query: str, rename: str) -> int:
+    """Rename objects of ``schema`` to the template's names. ``query`` yields (table, what
+    identifies the object on that table, name); ``rename`` is formatted with schema, table,
+    name and target."""
+    with connection.cursor() as cursor:
+        cursor.execute(query, [f'"{TEMPLATE_SCHEMA}"'])
+        wanted = {(table, key): name for table, key, name in cursor.fetchall()}
+        cursor.execute(query, [f'"{schema}"'])
+        renamed = 0
+        for table, key, name in cursor.fetchall():
+            target = wanted.get((table, key))
+            if target and target != name:
+                cursor.execute(rename.format(schema=schema, table=table, name=name,
+                                             target=target))
+                renamed += 1
+    return renamed
+
+
+def restore_unique_constraint_names(schema: str) -> int:
+    """Give unique constraints the template's names (the clone leaves PostgreSQL's defaults).
+
+    Migrations drop and alter constraints by name, so a tenant with other names than the
+    template would fail the next migration that touches one of them.
+    """
+    return _rename_like_template(
+        schema, _UNIQUE_CONSTRAINTS,
+        'ALTER TABLE "{schema}"."{table}" RENAME CONSTRAINT "{name}" TO "{target}"')
+
+
 def restore_sequence_names(schema: str) -> int:
     """Give identity sequences the template's names.
 
     A table renamed by a migration keeps its old sequence name in the template, while the
     clone makes a fresh one named after the new table; keep them identical.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_OWNED_SEQUENCES, [f'"{TEMPLATE_SCHEMA}"'])
-        wanted = {(table, column): seq for table, column, seq in cursor.fetchall()}
-        cursor.execute(_OWNED_SEQUENCES, [f'"{schema}"'])
-        renamed = 0
-        for table, column, seq in cursor.fetchall():
-            target = wanted.get((table, column))
-            if target and target != seq:
-                cursor.execute(f'ALTER SEQUENCE "{schema}"."{seq}" RENAME TO "{target}"')
-                renamed += 1
-    return renamed
+    return _rename_like_template(
+        schema, _OWNED_SEQUENCES, 'ALTER SEQUENCE "{schema}"."{name}" RENAME TO "{target}"')

@@ -3,13 +3,13 @@
 from django.contrib.auth.views import LogoutView, PasswordResetConfirmView
 from django.urls import path, reverse_lazy
 
-from core.auth_views import StaffLoginView
+from core.auth_views import staff_login
 from crm_apps.backoffice import views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("login/", StaffLoginView.as_view(), name="login"),
+    path("login/", staff_login, name="login"),
     path("logout/", LogoutView.as_view(next_page="backoffice:login"), name="logout"),
     path("set-password/<uidb64>/<token>/", PasswordResetConfirmView.as_view(
         template_name="backoffice/set_password.html", post_reset_login=True,

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.clone import CloneSchema
@@ -19,7 +18,6 @@ from tests.bench.report import Summary, markdown_table, seconds, verdict
 
 PROVISIONING_TARGET = 1.0
 SPARE_PROVISIONING_TARGET = 0.3
-PASSWORD_HASH_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -125,16 +123,6 @@ def time_spare_provisioning(runs: int) -> list[float]:
     return samples
 
 
-def time_password_hashing(runs: int = PASSWORD_HASH_RUNS) -> Summary:
-    """One first-admin password hash, which paths c and d both pay, for scale."""
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        make_password("bench-password-0123")
-        samples.append(time.perf_counter() - started)
-    return Summary.of(samples)
-
-
 def run_provisioning_bench(naive_runs: int, clone_runs: int) -> list[ProvisioningRuns]:
     return [
         ProvisioningRuns(
@@ -159,8 +147,7 @@ def run_provisioning_bench(naive_runs: int, clone_runs: int) -> list[Provisionin
     ]
 
 
-def provisioning_section(results: list[ProvisioningRuns], password_hash: Summary,
-                         run_line: str) -> str:
+def provisioning_section(results: list[ProvisioningRuns], run_line: str) -> str:
     rows = [
         [r.label, str(r.summary.count), seconds(r.summary.median), seconds(r.summary.maximum),
          f"< {r.target:g} s", verdict(r.target_met)]
@@ -184,7 +171,7 @@ the others run {results[1].summary.count} times each. Targets: median under
 
 {methods}
 
-For scale: hashing the first admin's password (`make_password` with
-`{settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1]}`), which paths c and d both do, takes a
-median of {seconds(password_hash.median)} here ({password_hash.count} runs).
+Paths c and d call `provision_tenant` as the operator console and API do, without a password
+argument. E-mail goes to Django's in-memory backend, so whatever the call sends costs no
+mail-server time here.
 """
