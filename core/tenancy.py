@@ -1,5 +1,7 @@
 """Tenant resolution per request: cached host lookup, suspended tenants, tenant-only middleware."""
 
+import time
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
@@ -11,7 +13,11 @@ from django_tenants.utils import get_public_schema_name
 
 HOST_CACHE_TTL = 300
 UNKNOWN_HOST_TTL = 30
+# A per-process copy in front of the shared cache saves unpickling the tenant on every request.
+# Changes made in this process clear it at once; other processes see them within this time.
+LOCAL_TTL = 5.0
 _MISSING = "missing"
+_local_hosts: dict[str, tuple[float, object]] = {}
 # Liveness and readiness answer on every host, known or not (probes use the pod address).
 TENANCY_EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -27,6 +33,8 @@ def tenancy_cache():
 
 def forget_hosts(*hostnames: str) -> None:
     """Drop cached lookups for these hosts; called whenever a Domain or Tenant changes."""
+    for hostname in hostnames:
+        _local_hosts.pop(hostname, None)
     tenancy_cache().delete_many([_host_key(h) for h in hostnames])
 
 
@@ -43,17 +51,26 @@ class CachedTenantMiddleware(TenantMainMiddleware):
     """
 
     def get_tenant(self, domain_model, hostname):
+        now = time.monotonic()
+        memo = _local_hosts.get(hostname)
+        if memo is None or memo[0] < now:
+            memo = (now + LOCAL_TTL, self._shared_lookup(domain_model, hostname))
+            _local_hosts[hostname] = memo
+        if isinstance(memo[1], str):  # _MISSING, possibly unpickled from the shared cache
+            raise domain_model.DoesNotExist
+        return memo[1]
+
+    def _shared_lookup(self, domain_model, hostname):
+        """The tenant for ``hostname`` from the shared cache or the database, or _MISSING."""
         cache = tenancy_cache()
         key = _host_key(hostname)
         tenant = cache.get(key)
-        if tenant == _MISSING:
-            raise domain_model.DoesNotExist
         if tenant is None:
             try:
                 tenant = super().get_tenant(domain_model, hostname)
             except domain_model.DoesNotExist:
                 cache.set(key, _MISSING, UNKNOWN_HOST_TTL)
-                raise
+                return _MISSING
             cache.set(key, tenant, HOST_CACHE_TTL)
         return tenant
 
