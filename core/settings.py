@@ -181,8 +181,9 @@ else:
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # Under ASGI every request runs in a fresh context and would open a new connection; the pool
 # hands back a warm one. django-tenants re-issues SET search_path on each new wrapper, so a
-# pooled connection never carries one tenant's schema into another's request.
-if env.bool("DB_POOL", default=True):
+# pooled connection never carries one tenant's schema into another's request. The ASGI entry
+# point switches it on; management commands (forked migration workers) run without it.
+if env.bool("DB_POOL", default=False):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DB_POOL_MIN", default=2),
         "max_size": env.int("DB_POOL_MAX", default=20),

@@ -15,7 +15,7 @@ os.environ.setdefault("TENANT_EXPORT_DIR", tempfile.mkdtemp(prefix="crm-exports-
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="crm-media-"))
 # The test process talks to the database from one thread, and a pool would outlive
 # pytest-django's switch to the test database; servers started by the tests set DB_POOL=true.
-os.environ.setdefault("DB_POOL", "false")
+os.environ["DB_POOL"] = "false"
 # Playwright's sync API keeps an event loop in the test thread; Django would otherwise refuse
 # the tests' own synchronous database calls made beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
