@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
@@ -134,8 +135,6 @@ def _client_address(request) -> str:
 
 def signup_allowed(request) -> bool:
     """At most SIGNUP_RATE_LIMIT sign-up attempts per address per hour."""
-    from django.conf import settings
-
     cache = caches["tenancy"]
     key = f"signup-rate:{_client_address(request)}"
     cache.add(key, 0, 3600)

@@ -145,3 +145,24 @@ def test_language_switcher_serves_chinese(acme):
     page = client.get("/app/login/").content.decode()
     assert "员工登录" in page
     assert "Staff sign-in" not in page
+
+
+def test_back_office_home_query_count_does_not_grow_with_users(acme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.accounts import create_user
+
+    staff = host_client(acme.host, email=acme.admin_email, login_path=STAFF_LOGIN)
+    staff.get("/app/")
+    with CaptureQueriesContext(connection) as before:
+        staff.get("/app/")
+    with tenant_context(acme.tenant):
+        for index in range(20):
+            create_user(email=f"c{index}@acme.example", password=None, role="portal_customer")
+        for index in range(3):  # the starter plan allows 5 staff; acme has 2
+            create_user(email=f"s{index}@acme.example", password=None, role="marketer")
+    with CaptureQueriesContext(connection) as after:
+        page = staff.get("/app/")
+    assert page.context["customer_count"] == 22
+    assert len(after.captured_queries) == len(before.captured_queries)
