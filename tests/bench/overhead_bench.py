@@ -1,9 +1,9 @@
 """Benchmark 2: what tenant resolution adds to a request, under a real uvicorn server.
 
 Three uvicorn processes serve the same no-database ping view: one without the tenancy
-middleware, one with the project's middleware (warm host cache), and one whose host cache
-forgets everything (cold cache on every request). Requests alternate between the servers, so
-slow drifts of the machine hit all three alike.
+middleware, one with the project's middleware (warm host cache), and one whose middleware
+forgets the host before each lookup (cold cache on every request). Requests alternate
+between the servers, so slow drifts of the machine hit all three alike.
 
 Import after django.setup(): the query count uses the project's models.
 """
@@ -128,22 +128,38 @@ def measure_servers(specs: list[ServerSpec], env: dict, warmup: int,
         return {server.spec.key: Summary.of(server.samples) for server in servers}
 
 
+def count_ping_queries(client: Client) -> int:
+    # DEBUG keeps at most 9,000 queries; a full log would make every count zero.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PING_PATH)
+    if response.status_code != 200:
+        raise RuntimeError(f"In-process ping answered {response.status_code}")
+    return len(queries)
+
+
 def queries_per_ping(tenant_host: str) -> dict[str, int]:
-    """Database queries one ping costs in-process on the tenant URLs: cold, then warm cache."""
+    """Database queries one ping costs in-process on the tenant URLs.
+
+    "cold" and "warm" are two requests in a row with the project's settings, after the host
+    was forgotten; "cold server" is a repeated request with the cold-cache server's settings,
+    which must query every time for its figure to mean what it says.
+    """
     from core.tenancy import forget_hosts
+    from tests.bench import uncached_settings
 
     counts = {}
     with override_settings(ROOT_URLCONF="tests.bench.urls_tenant"):
         client = Client(HTTP_HOST=tenant_host)
         forget_hosts(tenant_host)
-        for state in ("cold", "warm"):
-            # DEBUG keeps at most 9,000 queries; a full log would make every count zero.
-            connection.queries_log.clear()
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(PING_PATH)
-            if response.status_code != 200:
-                raise RuntimeError(f"In-process ping answered {response.status_code}")
-            counts[state] = len(queries)
+        counts["cold"] = count_ping_queries(client)
+        counts["warm"] = count_ping_queries(client)
+    with override_settings(ROOT_URLCONF="tests.bench.urls_tenant",
+                           MIDDLEWARE=uncached_settings.MIDDLEWARE,
+                           CACHES=uncached_settings.CACHES):
+        client = Client(HTTP_HOST=tenant_host)
+        count_ping_queries(client)
+        counts["cold server"] = count_ping_queries(client)
     connection.set_schema_to_public()
     return counts
 
@@ -198,8 +214,9 @@ Three `uvicorn core.asgi:application --workers 1 --no-access-log` processes on t
 database, default settings (DEBUG as configured), each serving `GET {PING_PATH}` (a view that
 returns "pong" without touching the database): one with `core.tenancy.CachedTenantMiddleware`
 removed and only the ping URL (`tests/bench/plain_settings.py`), one with the project's full
-middleware and tenant URLs (`tests/bench/tenant_settings.py`), and one like it whose host cache
-is a dummy cache, so each request pays the Domain lookup (`tests/bench/uncached_settings.py`).
+middleware and tenant URLs (`tests/bench/tenant_settings.py`), and one like it whose middleware
+calls `forget_hosts` before each lookup and whose shared host cache is a dummy, so every request
+misses every cache layer and pays the Domain query (`tests/bench/uncached_settings.py`).
 One httpx keep-alive client per server, sequential requests: {result.warmup} warm-up requests
 each, then {result.requests} measured requests each, alternating between the servers.
 Latency is client-side, request sent to body read. Overhead is the tenant figure minus the
@@ -209,6 +226,7 @@ plain one; target: median overhead under {milliseconds(OVERHEAD_TARGET)}.
 
 Database queries for one ping on the tenant URLs, counted in-process with Django's test
 client: {result.queries["cold"]} with a cold host cache, {result.queries["warm"]} with a warm
-one. The tenant server also runs the tenant-only Oscar basket and Wagtail redirect middleware,
+one, and {result.queries["cold server"]} on a repeated request with the cold-cache server's
+settings. The tenant server also runs the tenant-only Oscar basket and Wagtail redirect middleware,
 which the plain server skips, so the overhead covers everything a tenant host adds.
 """

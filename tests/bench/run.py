@@ -63,9 +63,10 @@ def run_note(timestamp: str, hostname: str) -> str:
 def machine_section(facts: list[tuple[str, str]], timestamp: str, mode: str) -> str:
     return f"""## Machine
 
-Run: {timestamp}, {mode}. Every figure below comes from a measurement of that run, on
-this machine, with PostgreSQL on the same host (127.0.0.1). The machine is not reserved for
-the benchmark: each section gives the load average at its start.
+Run: {timestamp}, {mode}.
+Every figure below comes from a measurement of that run, on this machine, with PostgreSQL on
+the same host (127.0.0.1). The machine is not reserved for the benchmark: each section gives
+the load average at its start.
 
 {markdown_table(["Fact", "Value"], [[label, value] for label, value in facts])}
 """
@@ -131,7 +132,8 @@ def report_overhead(counts: dict, run_line: str, tenant_host: str) -> None:
                      f"{milliseconds(OVERHEAD_TARGET)}: met {verdict(overhead < OVERHEAD_TARGET)})")
         print(line, flush=True)
     print(f"  queries per ping: cold cache {result.queries['cold']}, "
-          f"warm cache {result.queries['warm']}", flush=True)
+          f"warm cache {result.queries['warm']}, repeated on the cold-cache settings "
+          f"{result.queries['cold server']}", flush=True)
     write_section("tenancy-overhead", overhead_section(result, run_line))
 
 
