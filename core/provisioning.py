@@ -1,7 +1,12 @@
 """Core's provisioning hooks: roles in the template, the first tenant admin in each new tenant."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sites.models import Site as DjangoSite
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from core.accounts import create_user
 from core.roles import ALL_ROLES, ROLE_PERMISSIONS, TENANT_ADMIN
@@ -35,6 +40,17 @@ def configure_tenant(ctx) -> None:
         role=TENANT_ADMIN,
         first_name=ctx.owner_first_name, language=ctx.language,
     )
+    if ctx.admin_password_hash is None:
+        ctx.admin_setup_url = ctx.tenant.base_url + password_setup_path(ctx.admin_user)
+
+
+def password_setup_path(user) -> str:
+    """Path of the one-time page where ``user`` chooses a password (Django's reset token:
+    it dies once the password changes)."""
+    # Tenant URLs, even when provisioning runs in a request to the operator host.
+    return reverse("backoffice:set-password", urlconf=settings.ROOT_URLCONF, kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user)})
 
 
 DEMO_STAFF = [

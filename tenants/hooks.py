@@ -17,6 +17,8 @@ class TenantSetup:
     owner_first_name: str = ""
     language: str = "en"
     admin_user: object = None
+    # Set by the hook that creates the admin when no password was given: a one-time link.
+    admin_setup_url: str = ""
     extra: dict = field(default_factory=dict)
 
 

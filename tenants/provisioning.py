@@ -5,14 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -102,8 +98,7 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
         )
         with tenant_context(tenant):
             hooks.configure_tenant(setup)
-            has_password = setup.admin_password_hash is not None
-            setup_url = "" if has_password else _password_setup_url(tenant, setup.admin_user)
+        setup_url = setup.admin_setup_url
         if setup_url:
             transaction.on_commit(lambda: _send_welcome(tenant, owner_email, setup_url))
         if from_spare and refill:
@@ -112,13 +107,6 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
         tenant=tenant, admin_email=setup.admin_user.email, from_spare=bool(from_spare),
         seconds=time.perf_counter() - started, admin_user=setup.admin_user, setup_url=setup_url,
     )
-
-
-def _password_setup_url(tenant: Tenant, user) -> str:
-    path = reverse("backoffice:set-password", urlconf="core.urls_tenant", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-        "token": default_token_generator.make_token(user)})
-    return tenant.base_url + path
 
 
 def _send_welcome(tenant: Tenant, owner_email: str, setup_url: str) -> None:
