@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint bench browser e2e messages clean-data
+.PHONY: help setup run worker beat test lint bench browser e2e messages clean-data
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,17 @@ setup: $(VENV)/.installed node_modules/.installed ## Install Python and front-en
 
 run: setup ## Set up everything (embedded PostgreSQL if DATABASE_URL is unset) and serve the demo
 	$(PY) -W ignore manage.py bootstrap --demo
+	@if [ -n "$$REDIS_URL" ]; then echo "REDIS_URL is set: background jobs go to Redis; start 'make worker' (and 'make beat') beside this."; fi
 	$(VENV)/bin/uvicorn core.asgi:application --host 127.0.0.1 --port $(PORT) --workers 1
+
+worker: setup ## Start a Celery worker (needs REDIS_URL; without it tasks run inside make run)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL to start a worker; without Redis, tasks run eagerly in make run."; exit 1; }
+	$(VENV)/bin/celery -A core worker --loglevel=INFO
+
+beat: setup ## Start Celery beat: periodic jobs, fanned out to every active tenant (needs REDIS_URL)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL to start beat."; exit 1; }
+	@mkdir -p .data
+	$(VENV)/bin/celery -A core beat --loglevel=INFO
 
 test: setup browser ## Run the whole test suite (builds the template tenant schema once)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -2,14 +2,34 @@
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.world", "tests.fixtures.servers", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.world", "tests.fixtures.servers", "tests.fixtures.workers",
+    "tests.fixtures.browser",
+]
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database (public schema and template, migrated once) plus two tenants."""
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """The test database (public schema and template, migrated once) plus two tenants.
+
+    pytest-django creates the test database only when a collected test asks for ``db``;
+    tests that work outside a transaction (fixture ``committed``: servers and workers in
+    other processes must see their rows) need it all the same.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
     from tests.fixtures.world import build_world
 
+    created = None
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            keepdb = request.config.getoption("reuse_db") and not request.config.getoption(
+                "create_db")
+            created = setup_databases(verbosity=0, interactive=False, keepdb=keepdb,
+                                      aliases={"default"})
         build_world()
-    return
+    yield
+    if created is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0, keepdb=keepdb)

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from core.roles import ALL_ROLES, PORTAL_CUSTOMER, STAFF_ROLES
+from core.signals import user_created
 
 
 def staff_count() -> int:
@@ -49,6 +50,7 @@ def create_user(*, email: str, password: str | None, role: str, first_name: str 
         user.set_unusable_password()
     user.save()
     user.groups.add(Group.objects.get(name=role))
+    user_created.send(sender=user_model, user=user, role=role, acting_user=acting_user)
     return user
 
 

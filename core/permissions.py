@@ -6,7 +6,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 from rest_framework.permissions import BasePermission
 
-from core.roles import PORTAL_CUSTOMER, STAFF_ROLES
+from core.roles import PORTAL_CUSTOMER, STAFF_ROLES, TENANT_ADMIN
 
 
 def roles_of(user) -> frozenset:
@@ -101,6 +101,22 @@ class IsPortalCustomer(BasePermission):
 
     def has_permission(self, request, view):
         return is_portal_customer(request.user)
+
+
+class IsTenantMember(BasePermission):
+    """Staff or portal customer of this tenant: what a person's own things need."""
+
+    message = "A user of this tenant is required."
+
+    def has_permission(self, request, view):
+        return is_staff_member(request.user) or is_portal_customer(request.user)
+
+
+class IsTenantAdmin(BasePermission):
+    message = "The tenant admin role is required."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, TENANT_ADMIN)
 
 
 class IsOperator(BasePermission):

@@ -286,11 +286,55 @@ STORAGES = {
 TENANT_EXPORT_DIR = Path(env("TENANT_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# --- E-mail ---
+# --- E-mail: console by default; SMTP (or any backend) from the environment ---
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"no-reply@{BASE_DOMAIN}")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# --- Background jobs: Celery on Redis, tenant context carried by tenant-schemas-celery ---
+# Without Redis (the one-command development default) tasks run eagerly in the caller.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL) or None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task for another worker
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_DEFAULT_QUEUE = "crm"
+# One Redis may serve several deployments (or test runs): every broker and result key is
+# prefixed like the cache's keys.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": env("CACHE_KEY_PREFIX", default="crm") + ":",
+    "visibility_timeout": 3600,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "global_keyprefix": env("CACHE_KEY_PREFIX", default="crm") + ":",
+}
+CELERY_TASK_TENANT_CACHE_SECONDS = 30
+CELERY_BEAT_SCHEDULER = "core.beat.ActiveTenantScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Periodic jobs. An entry without "tenant_schemas" fans out to every active tenant.
+CELERY_BEAT_SCHEDULE = {
+    "purge-read-notifications": {
+        "task": "realtime.tasks.purge_read_notifications",
+        "schedule": 24 * 3600,
+    },
+    "expire-finished-jobs": {
+        "task": "realtime.tasks.expire_finished_jobs",
+        "schedule": 24 * 3600,
+    },
+}
 
 # --- API ---
 REST_FRAMEWORK = {

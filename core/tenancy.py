@@ -43,6 +43,37 @@ def is_public_request(request) -> bool:
     return tenant is None or tenant.schema_name == get_public_schema_name()
 
 
+def _shared_lookup(hostname: str):
+    """The tenant for ``hostname`` from the shared cache or the database, or _MISSING."""
+    from django_tenants.utils import get_tenant_domain_model
+
+    cache = tenancy_cache()
+    key = _host_key(hostname)
+    tenant = cache.get(key)
+    if tenant is None:
+        domain = (get_tenant_domain_model().objects.select_related("tenant")
+                  .filter(domain=hostname).first())
+        if domain is None:
+            cache.set(key, _MISSING, UNKNOWN_HOST_TTL)
+            return _MISSING
+        tenant = domain.tenant
+        cache.set(key, tenant, HOST_CACHE_TTL)
+    return tenant
+
+
+def tenant_for_hostname(hostname: str):
+    """The tenant serving ``hostname`` (per-process memo, shared cache, then the Domain table),
+    or None. Reads the public schema: call it with the connection there."""
+    now = time.monotonic()
+    memo = _local_hosts.get(hostname)
+    if memo is None or memo[0] < now:
+        memo = (now + LOCAL_TTL, _shared_lookup(hostname))
+        _local_hosts[hostname] = memo
+    if isinstance(memo[1], str):  # _MISSING, possibly unpickled from the shared cache
+        return None
+    return memo[1]
+
+
 class CachedTenantMiddleware(TenantMainMiddleware):
     """django-tenants' middleware with the Domain query cached per host name.
 
@@ -51,27 +82,9 @@ class CachedTenantMiddleware(TenantMainMiddleware):
     """
 
     def get_tenant(self, domain_model, hostname):
-        now = time.monotonic()
-        memo = _local_hosts.get(hostname)
-        if memo is None or memo[0] < now:
-            memo = (now + LOCAL_TTL, self._shared_lookup(domain_model, hostname))
-            _local_hosts[hostname] = memo
-        if isinstance(memo[1], str):  # _MISSING, possibly unpickled from the shared cache
-            raise domain_model.DoesNotExist
-        return memo[1]
-
-    def _shared_lookup(self, domain_model, hostname):
-        """The tenant for ``hostname`` from the shared cache or the database, or _MISSING."""
-        cache = tenancy_cache()
-        key = _host_key(hostname)
-        tenant = cache.get(key)
+        tenant = tenant_for_hostname(hostname)
         if tenant is None:
-            try:
-                tenant = super().get_tenant(domain_model, hostname)
-            except domain_model.DoesNotExist:
-                cache.set(key, _MISSING, UNKNOWN_HOST_TTL)
-                return _MISSING
-            cache.set(key, tenant, HOST_CACHE_TTL)
+            raise domain_model.DoesNotExist
         return tenant
 
     def process_request(self, request):

@@ -19,7 +19,9 @@ api_schema = SpectacularAPIView.as_view(patterns=[path("api/v1/", include("core.
 urlpatterns = [
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
+    path("app/jobs/", include("realtime.urls_jobs")),
     path("app/", include("crm_apps.backoffice.urls")),
+    path("notifications/", include("realtime.urls")),
     path("portal/", include("portal.urls")),
     path("handoff/", handoff_login, name="handoff-login"),
     path("login/", RedirectView.as_view(pattern_name="backoffice:login", query_string=True),

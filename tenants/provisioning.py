@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from core.tasks import send_email
 from tenants import hooks
 from tenants.cloning import clone_template
 from tenants.models import Domain, Plan, PlatformSettings, Tenant
@@ -100,7 +100,8 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
             hooks.configure_tenant(setup)
         setup_url = setup.admin_setup_url
         if setup_url:
-            transaction.on_commit(lambda: _send_welcome(tenant, owner_email, setup_url))
+            transaction.on_commit(lambda: _send_welcome(tenant, owner_email, setup_url),
+                                  robust=True)  # a mail problem must not fail the sign-up
         if from_spare and refill:
             transaction.on_commit(refill_in_background)
     return ProvisionedTenant(
@@ -110,9 +111,12 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
 
 
 def _send_welcome(tenant: Tenant, owner_email: str, setup_url: str) -> None:
-    send_mail(
-        _("Your workspace %(name)s is ready") % {"name": tenant.name},
-        _("Your workspace is at %(url)s.\n\nChoose your password here (the link works once):\n"
-          "%(setup_url)s\n") % {"url": tenant.base_url + "/", "setup_url": setup_url},
-        None, [owner_email], fail_silently=True,
-    )
+    """Queue the owner's welcome e-mail as a task of the new tenant (links on its host)."""
+    with tenant_context(tenant):
+        send_email.delay(
+            to=[owner_email],
+            subject=_("Your workspace %(name)s is ready") % {"name": tenant.name},
+            body=_("Your workspace is at %(url)s.\n\nChoose your password here (the link "
+                   "works once):\n%(setup_url)s\n") % {"url": tenant.base_url + "/",
+                                                        "setup_url": setup_url},
+        )

@@ -19,5 +19,14 @@ os.environ["DB_POOL"] = "false"
 # Playwright's sync API keeps an event loop in the test thread; Django would otherwise refuse
 # the tests' own synchronous database calls made beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Real Redis for the cache, the channel layer and Celery: the machine's (REDIS_URL) or a
+# private redis-server started here. Servers and workers the tests start inherit it.
+if not os.environ.get("REDIS_URL"):
+    from tests.fixtures.private_redis import start_private_redis
+
+    os.environ["REDIS_URL"] = start_private_redis()
+# Tasks run in the caller unless a test asks for the real worker (fixture celery_worker),
+# which switches this off for its duration.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from core.settings import *  # noqa: E402, F403
