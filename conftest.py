@@ -8,6 +8,12 @@ pytest_plugins = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop in the test thread
+    for the rest of the session, and tests that drive asyncio themselves need the thread free."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, request):
     """The test database (public schema and template, migrated once) plus two tenants.

@@ -12,6 +12,7 @@ from core.permissions import IsTenantAdmin, IsTenantMember, is_staff_member
 from realtime import kinds, services
 from realtime.jobs import serialize as serialize_job
 from realtime.jobs import start_job
+from realtime.links import is_site_path
 from realtime.models import Job, Notification
 from realtime.pagination import UnreadFirstCursorPagination
 
@@ -113,7 +114,7 @@ class AnnouncementSerializer(serializers.Serializer):
 
     def validate_link(self, value):
         # Links stay on this tenant's own site: a path, never another host.
-        if value and (not value.startswith("/") or value.startswith("//")):
+        if value and not is_site_path(value):
             raise serializers.ValidationError("Use a path on this site, such as /app/.")
         return value
 

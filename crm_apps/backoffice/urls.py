@@ -9,6 +9,7 @@ from crm_apps.backoffice import views
 app_name = "backoffice"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("announcements/new/", views.AnnouncementView.as_view(), name="announce"),
     path("login/", staff_login, name="login"),
     path("logout/", LogoutView.as_view(next_page="backoffice:login"), name="logout"),
     path("set-password/<uidb64>/<token>/", PasswordResetConfirmView.as_view(

@@ -1,11 +1,14 @@
 """Back office pages for tenant staff."""
 
 from django.contrib.auth import get_user_model
-from django.views.generic import TemplateView
+from django.shortcuts import redirect
+from django.views.generic import FormView, TemplateView
 
 from core.accounts import staff_count
-from core.permissions import StaffRequiredMixin, roles_of
-from core.roles import PORTAL_CUSTOMER, STAFF_ROLES, role_label
+from core.permissions import RoleRequiredMixin, StaffRequiredMixin, has_role, roles_of
+from core.roles import PORTAL_CUSTOMER, STAFF_ROLES, TENANT_ADMIN, role_label
+from crm_apps.backoffice.forms import AnnouncementForm
+from realtime.api import queue_announcement
 
 
 class HomeView(StaffRequiredMixin, TemplateView):
@@ -23,5 +26,18 @@ class HomeView(StaffRequiredMixin, TemplateView):
             staff_limit=self.request.tenant.max_staff_users,
             colleagues=[(user, [role_label(g.name) for g in user.groups.all()])
                         for user in colleagues],
+            can_announce=has_role(self.request.user, TENANT_ADMIN),
         )
         return context
+
+
+class AnnouncementView(RoleRequiredMixin, FormView):
+    """A tenant admin writes an announcement; it goes out as a job whose page shows progress."""
+
+    required_roles = (TENANT_ADMIN,)
+    template_name = "backoffice/announce.html"
+    form_class = AnnouncementForm
+
+    def form_valid(self, form):
+        job = queue_announcement(self.request.user, form.cleaned_data)
+        return redirect("jobs:detail", pk=job.pk)

@@ -23,6 +23,8 @@ def test_compiled_catalogue_is_current():
     with CATALOGUE.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
     compiled_ids = {key[0] if isinstance(key, tuple) else key for key in compiled}
+    # Messages with a context are stored as "context\x04message".
+    compiled_ids |= {key.split("\x04", 1)[1] for key in compiled_ids if "\x04" in key}
     source = CATALOGUE.read_text(encoding="utf-8")
     for block in source.split("\n\n")[1:]:
         match = re.search(r'^msgid ((?:".*"\n)+)', block + "\n", re.MULTILINE)
