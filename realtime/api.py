@@ -1,6 +1,5 @@
 """Notifications, preferences, announcements and job progress over the tenant API."""
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,8 +9,8 @@ from rest_framework.views import APIView
 
 from core.permissions import IsTenantAdmin, IsTenantMember, is_staff_member
 from realtime import kinds, services
+from realtime.announcements import queue_announcement
 from realtime.jobs import serialize as serialize_job
-from realtime.jobs import start_job
 from realtime.links import is_site_path
 from realtime.models import Job, Notification
 from realtime.pagination import UnreadFirstCursorPagination
@@ -117,15 +116,6 @@ class AnnouncementSerializer(serializers.Serializer):
         if value and not is_site_path(value):
             raise serializers.ValidationError("Use a path on this site, such as /app/.")
         return value
-
-
-def queue_announcement(user, data: dict) -> Job:
-    """Start the announcement job; the task is queued once the job row is committed."""
-    from realtime.tasks import announce
-
-    job = start_job(owner=user, kind="announcement", title=data["title"])
-    transaction.on_commit(lambda: announce.delay(str(job.pk), **data))
-    return job
 
 
 class AnnouncementView(APIView):

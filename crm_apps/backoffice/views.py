@@ -8,7 +8,7 @@ from core.accounts import staff_count
 from core.permissions import RoleRequiredMixin, StaffRequiredMixin, has_role, roles_of
 from core.roles import PORTAL_CUSTOMER, STAFF_ROLES, TENANT_ADMIN, role_label
 from crm_apps.backoffice.forms import AnnouncementForm
-from realtime.api import queue_announcement
+from realtime.announcements import queue_announcement
 
 
 class HomeView(StaffRequiredMixin, TemplateView):

@@ -15,7 +15,7 @@ from core.accounts import create_user
 from core.beat import ActiveTenantScheduler
 from core.roles import SALES_REP
 from core.tasks import NoTenantError, send_email
-from realtime.api import queue_announcement
+from realtime.announcements import queue_announcement
 from realtime.models import Job, Notification
 from realtime.tasks import announce, purge_read_notifications
 from tests.fixtures.sockets import login_cookie, next_message, open_socket
@@ -54,6 +54,18 @@ def wait_until(predicate, timeout: float = 30.0):
     raise AssertionError("condition not met in time")
 
 
+def wait_for_job(tenant, job) -> None:
+    """Until the job is finished and its owner has been told (the last thing it does)."""
+
+    def finished():
+        with tenant_context(tenant):
+            job.refresh_from_db()
+            return job.is_finished and Notification.objects.filter(
+                kind="job.finished", recipient_id=job.owner_id).exists()
+
+    wait_until(finished)
+
+
 def staff_emails(tenant) -> set[str]:
     from realtime.tasks import audience_users
 
@@ -70,13 +82,7 @@ def test_an_announcement_queued_in_acme_runs_in_acme(celery_worker, mail_sink, t
         job = queue_announcement(admin, {"audience": "staff", "title": "Office closed Friday",
                                          "body": "Enjoy the long weekend", "link": "/app/"})
 
-    def finished():
-        with tenant_context(acme):
-            job.refresh_from_db()
-            return job.is_finished and Notification.objects.filter(
-                kind="job.finished", recipient=admin).exists()
-
-    wait_until(finished)
+    wait_for_job(acme, job)
     assert job.status == Job.Status.SUCCEEDED, job.message
     recipients = staff_emails(acme)
     assert job.result == {"recipients": len(recipients), "notified": len(recipients),
@@ -106,12 +112,7 @@ def test_an_unreachable_address_is_a_per_item_error(celery_worker, tenants):
         job = queue_announcement(admin, {"audience": "staff", "title": "Heads up",
                                          "body": "", "link": ""})
 
-    def finished():
-        with tenant_context(acme):
-            job.refresh_from_db()
-            return job.is_finished
-
-    wait_until(finished)
+    wait_for_job(acme, job)
     assert job.status == Job.Status.SUCCEEDED
     assert job.failed == 1
     assert job.errors[0]["item"] == "gone@bounce.example"

@@ -37,17 +37,9 @@
     return term ? term.textContent.trim() : key;
   }
 
-  // Only a path on this site becomes a link, as the browser reads it ("//host" leaves).
   function sitePath(link) {
-    if (typeof link !== "string" || link.charAt(0) !== "/") {
-      return "";
-    }
-    try {
-      const url = new URL(link, location.origin);
-      return url.origin === location.origin ? url.pathname + url.search + url.hash : "";
-    } catch (error) {
-      return "";
-    }
+    // live.js's check (only a path on this site becomes a link, as the browser reads it).
+    return window.liveLinks ? window.liveLinks.sitePath(link) : "";
   }
 
   function setText(node, value) {

@@ -12,6 +12,9 @@
 (function () {
   "use strict";
 
+  // Shared with job.js (loaded after this script); the function is hoisted from below.
+  window.liveLinks = {sitePath: safeLink};
+
   const bell = document.getElementById("live-bell");
   if (!bell || !("WebSocket" in window) || !window.fetch) {
     return;
