@@ -60,11 +60,13 @@ def tenant_url(path: str = "/") -> str:
 
 
 def deliver_email(*, to: list[str], subject: str, body: str, html: str = "",
-                  reply_to: list[str] | None = None) -> int:
+                  reply_to: list[str] | None = None, connection=None) -> int:
     """Send one message now through Django's e-mail backend (console by default, SMTP from
-    the environment). Raises on failure, e.g. ``SMTPRecipientsRefused``."""
+    the environment). Raises on failure, e.g. ``SMTPRecipientsRefused``. A bulk sender passes
+    one open ``connection`` for all its messages."""
     message = EmailMultiAlternatives(subject=subject, body=body, to=to, reply_to=reply_to,
-                                     from_email=settings.DEFAULT_FROM_EMAIL)
+                                     from_email=settings.DEFAULT_FROM_EMAIL,
+                                     connection=connection)
     if html:
         message.attach_alternative(html, "text/html")
     return message.send()

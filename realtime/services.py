@@ -109,9 +109,9 @@ def email_message(user, title, body, link: str) -> dict:
         }
 
 
-def email_notification(user, title, body="", link: str = "") -> None:
+def email_notification(user, title, body="", link: str = "", connection=None) -> None:
     """Send one notification e-mail now (inside a job that records failures per recipient)."""
-    deliver_email(**email_message(user, title, body, link))
+    deliver_email(**email_message(user, title, body, link), connection=connection)
 
 
 def _queue_emails(schema: str, messages: list[dict]) -> None:

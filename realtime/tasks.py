@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
 from django.utils import timezone
 
 from core.roles import PORTAL_CUSTOMER, STAFF_ROLES
@@ -33,20 +34,21 @@ def announce(job_id: str, *, audience: str, title: str, body: str = "", link: st
         users = list(audience_users(audience))
         progress.set_total(len(users))
         notified = emailed = 0
-        for start in range(0, len(users), BATCH):
-            batch = users[start:start + BATCH]
-            notified += len(notify(batch, kind=kind.code, title=title, body=body, link=link,
-                                   email=False))
-            wants = channels_for(batch, kind)
-            for user in batch:
-                if wants[user.pk][1] and user.email:
-                    try:
-                        email_notification(user, title, body, link)
-                        emailed += 1
-                    except Exception as exc:  # noqa: BLE001 - one bad address must not stop the rest
-                        progress.item_failed(user.email, exc)
-                        continue
-                progress.advance()
+        with get_connection() as mail:  # one SMTP session for the whole announcement
+            for start in range(0, len(users), BATCH):
+                batch = users[start:start + BATCH]
+                notified += len(notify(batch, kind=kind.code, title=title, body=body,
+                                       link=link, email=False))
+                wants = channels_for(batch, kind)
+                for user in batch:
+                    if wants[user.pk][1] and user.email:
+                        try:
+                            email_notification(user, title, body, link, connection=mail)
+                            emailed += 1
+                        except Exception as exc:  # noqa: BLE001 - one bad address must not stop the rest
+                            progress.item_failed(user.email, exc)
+                            continue
+                    progress.advance()
         result = {"recipients": len(users), "notified": notified, "emailed": emailed}
         progress.finish(result=result)
     return result
