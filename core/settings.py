@@ -208,9 +208,12 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="crm"),
         },
     }
+    # Pub/sub: one PUBLISH per group and no per-process queue to overflow (the list-based
+    # layer drops pushes beyond its capacity under a burst). Pushes are hints: a socket that
+    # misses one catches up from the API, so at-most-once delivery is what is needed.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CACHE_KEY_PREFIX", default="crm")},
         }
     }

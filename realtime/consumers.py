@@ -25,6 +25,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        # Counted after joining the group: a notification stored from here on is pushed too.
         unread = await in_tenant(self.tenant, unread_count, self.user.pk)
         await self.send_json({"type": "hello", "unread": unread, "user": self.user.pk})
 

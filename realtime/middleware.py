@@ -71,6 +71,19 @@ def _session_user(session_key: str):
     return user
 
 
+def _admit(host: str, origin: str, session_key: str | None):
+    """(refusal reason or "", user), in the tenant's schema (the Domain table is in public,
+    which stays on the search path)."""
+    from django.db import connection
+
+    if not origin_allowed(origin, host, _tenant_hosts(connection.tenant)):
+        return "origin", None
+    user = _session_user(session_key) if session_key else None
+    if user is None:
+        return "session", None
+    return "", user
+
+
 class TenantWebsocketMiddleware:
     """Puts ``tenant`` and ``user`` in the scope of every accepted websocket."""
 
@@ -85,13 +98,12 @@ class TenantWebsocketMiddleware:
         if (tenant is None or tenant.schema_name == get_public_schema_name()
                 or not tenant.is_reachable or tenant.is_suspended):
             return await self._deny(receive, send, "host", host)
-        hosts = await in_public(_tenant_hosts, tenant)
-        if not origin_allowed(_header(scope, b"origin"), host, hosts):
-            return await self._deny(receive, send, "origin", _header(scope, b"origin"))
+        origin = _header(scope, b"origin")
         session_key = parse_cookie(_header(scope, b"cookie")).get(settings.SESSION_COOKIE_NAME)
-        user = await in_tenant(tenant, _session_user, session_key) if session_key else None
-        if user is None:
-            return await self._deny(receive, send, "session", host)
+        # One trip to the database thread for both the Origin's hosts and the session.
+        refusal, user = await in_tenant(tenant, _admit, host, origin, session_key)
+        if refusal:
+            return await self._deny(receive, send, refusal, origin or host)
         scope = dict(scope, tenant=tenant, user=user, session_key=session_key)
         return await self.inner(scope, receive, send)
 

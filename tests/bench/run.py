@@ -3,12 +3,16 @@
 `make bench` runs this module. It drops and recreates its own database (derived from
 DATABASE_URL when set, else postgres@127.0.0.1:5432), builds it with `bootstrap --no-pool`,
 measures, writes each benchmark's section of the report, and drops the database again.
+Name benchmarks to run only those (`python -m tests.bench.run websockets`); the other
+sections of the report keep their earlier figures.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from tests.bench.database import (
     bench_database_url,
@@ -28,13 +32,21 @@ from tests.bench.report import (
 
 ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
-               "tenants": 50}
-QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10}
+               "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
+               "ws_single_rounds": 5}
+QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
+                "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1}
+BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets")
 
 
-def configure_environment() -> str:
-    """Point Django at the bench database; must run before the settings are imported."""
+def configure_environment() -> tuple[str, str]:
+    """Point Django at the bench database; must run before the settings are imported.
+
+    Returns the bench database's URL and the REDIS_URL the caller had set (or ""): the
+    benchmarks run without Redis, except the websocket one, which needs a shared layer.
+    """
     url = bench_database_url(os.environ.get("DATABASE_URL"))
+    redis_url = os.environ.get("REDIS_URL", "")
     os.environ["DATABASE_URL"] = url
     os.environ["REDIS_URL"] = ""
     os.environ["DJANGO_SETTINGS_MODULE"] = "core.settings"
@@ -42,7 +54,7 @@ def configure_environment() -> str:
     os.environ.pop("PASSWORD_HASHERS", None)
     # Provisioning may e-mail the owner; keep mail-server time and console output out of it.
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    return url
+    return url, redis_url
 
 
 def step(message: str) -> None:
@@ -60,11 +72,17 @@ def run_note(timestamp: str, hostname: str) -> str:
             f"this benchmark started, other processes included: {load_average()}._")
 
 
-def machine_section(facts: list[tuple[str, str]], timestamp: str, mode: str) -> str:
+def machine_section(facts: list[tuple[str, str]], timestamp: str, mode: str,
+                    selected: list[str]) -> str:
+    if list(selected) == list(BENCHMARKS):
+        scope = "Every figure below comes from a measurement of that run"
+    else:
+        scope = (f"That run measured only: {', '.join(selected)}; the other sections keep the "
+                 f"earlier run named in their first line. Every figure comes from a measurement")
     return f"""## Machine
 
 Run: {timestamp}, {mode}.
-Every figure below comes from a measurement of that run, on this machine, with PostgreSQL on
+{scope} on this machine, with PostgreSQL on
 the same host (127.0.0.1). The machine is not reserved for the benchmark: each section gives
 the load average at its start.
 
@@ -145,29 +163,72 @@ def report_migrate(counts: dict, run_line: str) -> None:
     write_section("migrate-schemas", migrate_section(result, run_line))
 
 
+def report_websockets(counts: dict, run_line: str, redis_url: str) -> None:
+    from tests.bench.websocket_bench import run_websocket_bench, websocket_section
+
+    if redis_url:
+        redis_label = "the `REDIS_URL` of the environment"
+    else:
+        from tests.fixtures.private_redis import start_private_redis
+
+        redis_url = start_private_redis()
+        redis_label = "a private redis-server started for the run, as REDIS_URL was unset"
+    sockets = counts["ws_tenants"] * counts["ws_users"]
+    step(f"benchmark 4: live notifications to {sockets} websockets under uvicorn")
+    with tempfile.TemporaryDirectory(prefix="crm-bench-ws-") as log_dir:
+        result = run_websocket_bench(dict(os.environ), counts, redis_url, redis_label,
+                                     Path(log_dir))
+    for run in result.runs:
+        spread = run.latency.get("all")
+        if spread is None:
+            print(f"  {run.workers} worker(s): failed: {run.error}", flush=True)
+            continue
+        print(f"  {run.workers} worker(s): connect {run.connect_rate:.0f}/s "
+              f"({run.connect_failed} failed); latency median {milliseconds(spread.median)}, "
+              f"p99 {milliseconds(spread.p99)}, max {milliseconds(spread.maximum)} "
+              f"(p99 < 100 ms: met {verdict(run.target_met)}); wrong user {run.wrong}, "
+              f"missing on socket {run.missing_on_socket}, after catch-up "
+              f"{run.missing_after_catch_up}{'; ' + run.error if run.error else ''}",
+              flush=True)
+    print(f"  websocket benchmark took {seconds(result.seconds)}", flush=True)
+    write_section("websockets", websocket_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
+                        help=f"Run only these: {', '.join(BENCHMARKS)} (default: all).")
     parser.add_argument("--keep-db", action="store_true",
                         help="Leave the crm_bench database in place afterwards.")
     parser.add_argument("--quick", action="store_true",
                         help="Few runs only, to check the program works (the report says so "
                              "through its run counts).")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from "
+                     f"{', '.join(BENCHMARKS)}")
+    selected = [name for name in BENCHMARKS if not args.benchmarks or name in args.benchmarks]
     counts = QUICK_COUNTS if args.quick else FULL_COUNTS
 
-    url = configure_environment()
+    url, redis_url = configure_environment()
     build_database(url)
     timestamp = utc_timestamp()
     facts = machine_facts(server_version(url))
     hostname = facts[0][1]
     mode = "quick mode (`--quick`: reduced run counts)" if args.quick else "full run counts"
-    write_section("machine", machine_section(facts, timestamp, mode))
+    write_section("machine", machine_section(facts, timestamp, mode, selected))
 
     step("provisioning the acme tenant (untimed)")
     tenant_host = provision_acme()
-    report_provisioning(counts, run_note(timestamp, hostname))
-    report_overhead(counts, run_note(timestamp, hostname), tenant_host)
-    report_migrate(counts, run_note(timestamp, hostname))
+    if "provisioning" in selected:
+        report_provisioning(counts, run_note(timestamp, hostname))
+    if "tenancy-overhead" in selected:
+        report_overhead(counts, run_note(timestamp, hostname), tenant_host)
+    if "migrate-schemas" in selected:
+        report_migrate(counts, run_note(timestamp, hostname))
+    if "websockets" in selected:
+        report_websockets(counts, run_note(timestamp, hostname), redis_url)
 
     close_django_connections()
     if args.keep_db:
