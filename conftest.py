@@ -36,6 +36,11 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
                                       aliases={"default"})
         build_world()
     yield
+    from tests.fixtures.servers import wait_for_other_sessions_to_end
+
+    # Servers and workers started by tests have gone; a connection one of them left behind
+    # must not keep the test database from being dropped.
+    wait_for_other_sessions_to_end(django_db_blocker, timeout=3.0, terminate=True)
     if created is not None:
         with django_db_blocker.unblock():
             teardown_databases(created, verbosity=0, keepdb=keepdb)
