@@ -8,4 +8,5 @@ app_name = "api"
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("", include("realtime.api_urls")),
+    path("", include("crm_apps.customers.api_urls")),
 ]

@@ -109,6 +109,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "realtime",
     "crm_apps.backoffice",
+    "crm_apps.customers",
     "cms",
     "portal",
     *OSCAR_APPS,

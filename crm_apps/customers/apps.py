@@ -1,0 +1,10 @@
+"""Customer records: accounts, contacts, teams, tags and customer classes."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomersConfig(AppConfig):
+    name = "crm_apps.customers"
+    label = "customers"
+    verbose_name = _("Customers")

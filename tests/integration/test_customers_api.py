@@ -1,0 +1,235 @@
+"""Customer records over the API: CRUD, validation, visibility by role and team, search,
+soft delete, and isolation between tenants."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_tenants.utils import tenant_context
+
+from core.accounts import create_user
+from core.roles import MANAGER, SALES_REP, SERVICE_AGENT
+from crm_apps.customers.models import Account, Contact, Tag, Team
+from tests.fixtures.world import admin_token, host_client
+
+
+@pytest.fixture
+def in_acme(acme):
+    with tenant_context(acme.tenant):
+        yield acme
+
+
+def signed_in(host, email):
+    return host_client(host, email=email, login_path="/app/login/")
+
+
+def post(client, path, payload):
+    return client.post(path, json.dumps(payload), content_type="application/json")
+
+
+@pytest.fixture
+def org(in_acme):
+    """Two sales teams: rep (team North, led by a manager) and rep2 (team South)."""
+    from tenants.models import Plan
+
+    # More colleagues than the world's plan allows (rolled back with the test).
+    in_acme.tenant.plan = Plan.objects.create(code="unlimited-test", name="Unlimited")
+    in_acme.tenant.save()
+    users = get_user_model().objects
+    rep = users.get(email="rep@acme.example")
+    rep2 = create_user(email="rep2@acme.example", password="test-pass-123", role=SALES_REP)
+    north_rep = create_user(email="north@acme.example", password="test-pass-123",
+                            role=SALES_REP)
+    manager = create_user(email="boss@acme.example", password="test-pass-123", role=MANAGER)
+    north = Team.objects.create(name="North", lead=manager)
+    north.members.add(rep, north_rep)
+    south = Team.objects.create(name="South")
+    south.members.add(rep2)
+    accounts = {
+        "rep": Account.objects.create(name="Rep's own", owner=rep),
+        "north_rep": Account.objects.create(name="Teammate's", owner=north_rep),
+        "north_team": Account.objects.create(name="Team North's", team=north),
+        "rep2": Account.objects.create(name="South's", owner=rep2, team=south),
+        "nobody": Account.objects.create(name="Unowned"),
+    }
+    return {"rep": rep, "rep2": rep2, "manager": manager, "north": north, "south": south,
+            "accounts": accounts}
+
+
+def names(response):
+    assert response.status_code == 200, response.content[:300]
+    return sorted(row["name"] for row in response.json()["results"])
+
+
+def test_a_rep_creates_reads_updates_and_deletes_an_account(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    created = post(client, "/api/v1/accounts/", {
+        "name": "环球贸易有限公司", "website": "https://www.Globaltrade.cn/about",
+        "tier": "gold", "size": "50-249", "country": "cn"})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["owner"] == org["rep"].pk  # the creator owns it
+    assert body["domain"] == "globaltrade.cn"
+    assert body["country"] == "CN"
+    path = f"/api/v1/accounts/{body['id']}/"
+    changed = client.patch(path, json.dumps({"tier": "platinum"}),
+                           content_type="application/json")
+    assert changed.json()["tier"] == "platinum"
+    assert client.delete(path).status_code == 204
+    assert client.get(path).status_code == 404
+    assert Account.everything.get(pk=body["id"]).deleted_at is not None  # in the bin
+    assert post(client, f"{path}restore/", {}).status_code == 403  # only admins restore
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    assert post(admin, f"{path}restore/", {}).status_code == 200
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "payload", "field"), [
+    ("/api/v1/accounts/", {"name": ""}, "name"),
+    ("/api/v1/accounts/", {"name": "X", "size": "huge"}, "size"),
+    ("/api/v1/accounts/", {"name": "X", "country": "China"}, "country"),
+    ("/api/v1/accounts/", {"name": "X", "website": "not a url"}, "website"),
+    ("/api/v1/accounts/", {"name": "X", "tags": ["no-such-tag"]}, "tags"),
+    ("/api/v1/accounts/", {"name": "X", "owner": 999999}, "owner"),
+    ("/api/v1/contacts/", {"title": "CEO"}, "non_field_errors"),
+    ("/api/v1/contacts/", {"email": "not-an-email"}, "email"),
+    ("/api/v1/contacts/", {"email": "a@b.example", "other_emails": ["nope"]}, "other_emails"),
+    ("/api/v1/contacts/", {"email": "a@b.example", "email_consent": True}, "consent_source"),
+    ("/api/v1/contacts/", {"email": "a@b.example", "lifecycle_stage": "vip"},
+     "lifecycle_stage"),
+])
+def test_bad_values_are_400_with_field_errors(in_acme, org, path, payload, field):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = post(client, path, payload)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_malformed_json_is_a_400_and_changes_nothing(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    account = org["accounts"]["rep"]
+    response = client.patch(f"/api/v1/accounts/{account.pk}/", "{name: oops",
+                            content_type="application/json")
+    assert response.status_code == 400
+    account.refresh_from_db()
+    assert account.name == "Rep's own"
+
+
+def test_an_account_cannot_become_its_own_ancestor(in_acme, org):
+    parent, child = org["accounts"]["rep"], org["accounts"]["north_rep"]
+    child.parent = parent
+    child.save()
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    response = admin.patch(f"/api/v1/accounts/{parent.pk}/", json.dumps({"parent": child.pk}),
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "parent" in response.json()
+
+
+def test_visibility_follows_role_and_team(in_acme, org):
+    host = in_acme.host
+    everyone = ["Rep's own", "South's", "Team North's", "Teammate's", "Unowned"]
+    assert names(signed_in(host, "rep@acme.example").get("/api/v1/accounts/")) == [
+        "Rep's own", "Team North's", "Teammate's"]
+    assert names(signed_in(host, "rep2@acme.example").get("/api/v1/accounts/")) == ["South's"]
+    assert names(signed_in(host, "boss@acme.example").get("/api/v1/accounts/")) == [
+        "Rep's own", "Team North's", "Teammate's"]
+    assert names(signed_in(host, "admin@acme.example").get("/api/v1/accounts/")) == everyone
+    create_user(email="agent@acme.example", password="test-pass-123", role=SERVICE_AGENT)
+    assert names(signed_in(host, "agent@acme.example").get("/api/v1/accounts/")) == everyone
+
+
+def test_a_rep_can_neither_read_nor_change_another_teams_record(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    theirs = org["accounts"]["rep2"]
+    path = f"/api/v1/accounts/{theirs.pk}/"
+    assert client.get(path).status_code == 404
+    assert client.patch(path, json.dumps({"name": "mine now"}),
+                        content_type="application/json").status_code == 404
+    assert client.delete(path).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.name == "South's"
+    assert theirs.deleted_at is None
+    # Search and filters never reach past the rule either.
+    assert names(client.get("/api/v1/accounts/?q=South")) == []
+
+
+def test_a_record_in_several_of_the_users_teams_is_listed_once(in_acme, org):
+    org["south"].members.add(org["rep"])
+    org["accounts"]["rep"].team = org["south"]
+    org["accounts"]["rep"].save()
+    client = signed_in(in_acme.host, "rep@acme.example")
+    listed = names(client.get("/api/v1/accounts/?page_size=100"))
+    assert listed.count("Rep's own") == 1
+
+
+def test_portal_customers_have_no_access(in_acme, org):
+    client = host_client(in_acme.host, email="customer@acme.example",
+                         login_path="/portal/login/")
+    assert client.get("/api/v1/accounts/").status_code == 403
+    assert client.get("/api/v1/contacts/").status_code == 403
+
+
+def test_another_tenant_sees_none_of_it(in_acme, org, globex):
+    client = host_client(globex.host)
+    token = {"HTTP_AUTHORIZATION": f"Token {admin_token(globex.tenant)}"}
+    with tenant_context(globex.tenant):
+        response = client.get("/api/v1/accounts/", **token)
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    foreign = {"HTTP_AUTHORIZATION": f"Token {admin_token(in_acme.tenant)}"}
+    assert client.get("/api/v1/accounts/", **foreign).status_code == 401
+
+
+def test_search_finds_chinese_and_english_names(in_acme, org):
+    account = Account.objects.create(name="上海环球贸易有限公司", owner=org["rep"])
+    Contact.objects.create(first_name="伟", last_name="张", email="zhang.wei@example.cn",
+                           account=account, owner=org["rep"])
+    Contact.objects.create(first_name="Ada", last_name="Lovelace", email="ada@example.com",
+                           owner=org["rep"])
+    client = signed_in(in_acme.host, "rep@acme.example")
+
+    def contacts(query):
+        rows = client.get("/api/v1/contacts/", {"q": query}).json()["results"]
+        return sorted(row["email"] for row in rows)
+
+    assert names(client.get("/api/v1/accounts/", {"q": "环球"})) == ["上海环球贸易有限公司"]
+    assert contacts("张伟") == ["zhang.wei@example.cn"]
+    assert contacts("伟") == ["zhang.wei@example.cn"]
+    assert contacts("环球贸易") == ["zhang.wei@example.cn"]  # through the account's name
+    assert contacts("ada lovelace") == ["ada@example.com"]
+    assert contacts("nobody") == []
+
+
+def test_filters_ordering_and_cursor_pages(in_acme, org):
+    vip = Tag.objects.create(name="vip")
+    for index in range(7):
+        account = Account.objects.create(name=f"Firm {index}", owner=org["rep"],
+                                         tier="gold" if index % 2 else "silver")
+        if index < 3:
+            account.tags.add(vip)
+    client = signed_in(in_acme.host, "rep@acme.example")
+    assert names(client.get("/api/v1/accounts/?tag=vip")) == ["Firm 0", "Firm 1", "Firm 2"]
+    assert names(client.get("/api/v1/accounts/?tier=gold&q=Firm")) == [
+        "Firm 1", "Firm 3", "Firm 5"]
+    seen, url = [], "/api/v1/accounts/?q=Firm&ordering=name&page_size=3"
+    while url:
+        body = client.get(url).json()
+        seen += [row["name"] for row in body["results"]]
+        url = body["next"]
+    assert seen == [f"Firm {index}" for index in range(7)]
+    assert client.get("/api/v1/accounts/?tier=diamond").status_code == 400
+
+
+def test_teams_tags_and_classes_are_admin_managed(in_acme, org):
+    rep = signed_in(in_acme.host, "rep@acme.example")
+    assert rep.get("/api/v1/teams/").status_code == 200
+    assert post(rep, "/api/v1/tags/", {"name": "hot"}).status_code == 403
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    assert post(admin, "/api/v1/tags/", {"name": "hot"}).status_code == 201
+    assert post(admin, "/api/v1/tags/", {"name": "hot"}).status_code == 400  # unique
+    assert post(admin, "/api/v1/customer-classes/", {"name": "Reseller"}).status_code == 201
+    created = post(rep, "/api/v1/accounts/", {"name": "Tagged", "tags": ["hot"],
+                                              "classes": ["Reseller"]})
+    assert created.json()["tags"] == ["hot"]
+    assert created.json()["classes"] == ["Reseller"]
