@@ -1,12 +1,18 @@
 """The tenant API's URLs (also the scope of its OpenAPI schema)."""
 
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 from core.api import MeView
+from core.token_api import PersonalTokenViewSet
+
+router = SimpleRouter()
+router.register("tokens", PersonalTokenViewSet, basename="token")
 
 app_name = "api"
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    *router.urls,
     path("", include("realtime.api_urls")),
     path("", include("crm_apps.customers.api_urls")),
 ]

@@ -1,5 +1,6 @@
 """The customer API: accounts, contacts, teams, tags and classes under /api/v1/."""
 
+import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -9,12 +10,17 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from core import audit
 from core.api import TenantScopedViewSet
+from core.audit import acting_as
+from core.models import AuditEntry
 from core.permissions import IsTenantAdmin, IsTenantStaff
+from crm_apps.customers.duplicates import account_matches, contact_matches, split_by_visibility
 from crm_apps.customers.filters import AccountFilter, ContactFilter
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
 from crm_apps.customers.serializers import (
     AccountSerializer,
+    AuditEntrySerializer,
     ContactSerializer,
     CustomerClassSerializer,
     TagSerializer,
@@ -39,8 +45,46 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return visible(queryset, self.request.user).select_related(
             "owner", "team").prefetch_related("tags", "classes")
 
+    def find_duplicates(self, data: dict) -> list:  # pragma: no cover - overridden
+        return []
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # A likely duplicate is refused unless the caller says it is meant (?duplicates=allow).
+        if request.query_params.get("duplicates") != "allow":
+            matches = self.find_duplicates(serializer.validated_data)
+            if matches:
+                shown, hidden = split_by_visibility(matches, request.user)
+                return Response({
+                    "detail": "This looks like a record that already exists; repeat with "
+                              "?duplicates=allow to create it anyway.",
+                    "duplicates": [{"id": record.pk, "name": str(record), "reason": reason}
+                                   for record, reason in shown],
+                    "hidden_matches": hidden,
+                }, status=status.HTTP_409_CONFLICT)
+        self.perform_create(serializer)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    def perform_create(self, serializer):
+        with acting_as(self.request.user):  # token callers are known only inside the view
+            serializer.save()
+
+    def perform_update(self, serializer):
+        with acting_as(self.request.user):
+            serializer.save()
+
     def perform_destroy(self, instance):
-        instance.soft_delete()
+        with acting_as(self.request.user):
+            instance.soft_delete()
+
+    @extend_schema(responses=AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Who changed what on this record, newest first."""
+        paginator = NewestFirst()  # its own order, whatever ?ordering= the list accepts
+        page = paginator.paginate_queryset(audit.history(self.get_object()), request)
+        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsTenantAdmin])
@@ -51,7 +95,8 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         if record is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         record.deleted_at = None
-        record.save(update_fields=["deleted_at", "updated"])
+        with acting_as(request.user):
+            record.save(update_fields=["deleted_at", "updated"])
         return Response(self.get_serializer(record).data)
 
 
@@ -60,6 +105,10 @@ class AccountViewSet(CustomerRecordViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     ordering_fields = [*CustomerRecordViewSet.ordering_fields, "name", "tier"]
+
+    def find_duplicates(self, data):
+        return account_matches(name=data.get("name", ""), website=data.get("website", ""),
+                               phone=data.get("phone", ""))
 
 
 class ContactViewSet(CustomerRecordViewSet):
@@ -72,9 +121,17 @@ class ContactViewSet(CustomerRecordViewSet):
     def scope_queryset(self, queryset):
         return super().scope_queryset(queryset).select_related("account")
 
+    def find_duplicates(self, data):
+        return contact_matches(email=data.get("email", ""), phone=data.get("phone", ""),
+                               mobile=data.get("mobile", ""))
+
 
 class ByName(CursorPagination):
     ordering = "name"
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
 
 
 class ReferenceViewSet(viewsets.ModelViewSet):
@@ -101,3 +158,23 @@ class TagViewSet(ReferenceViewSet):
 class CustomerClassViewSet(ReferenceViewSet):
     queryset = CustomerClass.objects.order_by("name")
     serializer_class = CustomerClassSerializer
+
+
+class AuditFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["record_type", "record_id", "action", "actor"]
+
+
+class AuditTrailViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The whole audit trail for a tenant admin, filterable by record, action, who and when."""
+
+    queryset = AuditEntry.objects.select_related("actor").order_by("-id")
+    serializer_class = AuditEntrySerializer
+    permission_classes = [IsTenantAdmin]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditFilter
+    pagination_class = NewestFirst

@@ -10,5 +10,6 @@ router.register("contacts", api.ContactViewSet, basename="contact")
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("tags", api.TagViewSet, basename="tag")
 router.register("customer-classes", api.CustomerClassViewSet, basename="customer-class")
+router.register("audit", api.AuditTrailViewSet, basename="audit")
 
 urlpatterns = router.urls

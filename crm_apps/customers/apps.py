@@ -8,3 +8,10 @@ class CustomersConfig(AppConfig):
     name = "crm_apps.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from core import audit
+        from crm_apps.customers.models import Account, Contact
+
+        for model in (Account, Contact):
+            audit.register(model)

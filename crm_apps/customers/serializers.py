@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.models import AuditEntry
 from core.roles import STAFF_ROLES
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
 
@@ -67,6 +68,9 @@ class ContactSerializer(RecordSerializer):
                   "classes", "created", "updated"]
         read_only_fields = ["created", "updated"]
 
+    def validate_other_emails(self, value):
+        return sorted({email.lower() for email in value})  # matched exactly for duplicates
+
     def validate(self, attrs):
         first = attrs.get("first_name", getattr(self.instance, "first_name", ""))
         last = attrs.get("last_name", getattr(self.instance, "last_name", ""))
@@ -101,3 +105,13 @@ class CustomerClassSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerClass
         fields = ["id", "name", "description"]
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor_email = serializers.EmailField(source="actor.email", read_only=True, default=None)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "record_type", "record_id", "action", "actor", "actor_email", "at",
+                  "changes"]
+        read_only_fields = fields

@@ -233,3 +233,86 @@ def test_teams_tags_and_classes_are_admin_managed(in_acme, org):
                                               "classes": ["Reseller"]})
     assert created.json()["tags"] == ["hot"]
     assert created.json()["classes"] == ["Reseller"]
+
+
+def test_every_change_is_audited_with_who_what_and_when(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    Tag.objects.create(name="vip")
+    created = post(client, "/api/v1/accounts/", {"name": "Audited Ltd", "tier": "silver"})
+    path = f"/api/v1/accounts/{created.json()['id']}/"
+    client.patch(path, json.dumps({"tier": "gold", "tags": ["vip"]}),
+                 content_type="application/json")
+    client.patch(path, json.dumps({"tier": "gold"}), content_type="application/json")  # no-op
+    client.delete(path)
+    signed_in(in_acme.host, "admin@acme.example").post(f"{path}restore/")
+    history = signed_in(in_acme.host, "admin@acme.example").get(f"{path}history/").json()
+    entries = list(reversed(history["results"]))
+    assert [e["action"] for e in entries] == ["created", "updated", "updated", "deleted",
+                                              "restored"]
+    assert entries[0]["changes"]["name"] == [None, "Audited Ltd"]
+    assert entries[0]["actor_email"] == "rep@acme.example"
+    assert {"tier": ["silver", "gold"]} in [e["changes"] for e in entries]
+    assert {"tags": [[], ["vip"]]} in [e["changes"] for e in entries]
+    assert entries[-1]["actor_email"] == "admin@acme.example"
+
+
+def test_token_callers_are_the_actor_too(in_acme, org):
+    client = host_client(in_acme.host)
+    token = {"HTTP_AUTHORIZATION": f"Token {admin_token(in_acme.tenant)}"}
+    created = client.post("/api/v1/contacts/", json.dumps({"email": "t@example.com"}),
+                          content_type="application/json", **token)
+    assert created.status_code == 201
+    history = client.get(f"/api/v1/contacts/{created.json()['id']}/history/", **token).json()
+    assert history["results"][0]["actor_email"] == "admin@acme.example"
+
+
+def test_the_audit_trail_is_for_admins_and_filterable(in_acme, org):
+    rep = signed_in(in_acme.host, "rep@acme.example")
+    post(rep, "/api/v1/accounts/", {"name": "One"})
+    post(rep, "/api/v1/contacts/", {"email": "two@example.com"})
+    assert rep.get("/api/v1/audit/").status_code == 403
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    contacts = admin.get("/api/v1/audit/?record_type=customers.contact").json()["results"]
+    assert [e["changes"]["email"][1] for e in contacts] == ["two@example.com"]
+    by_rep = admin.get(f"/api/v1/audit/?actor={org['rep'].pk}&action=created").json()
+    assert len(by_rep["results"]) == 2
+    assert admin.get("/api/v1/audit/?since=yesterday").status_code == 400
+
+
+def test_history_of_an_invisible_record_is_a_404(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    theirs = org["accounts"]["rep2"]
+    assert client.get(f"/api/v1/accounts/{theirs.pk}/history/").status_code == 404
+
+
+@pytest.mark.parametrize(("path", "existing", "payload", "reason"), [
+    ("/api/v1/accounts/", {"name": "Acme Trading", "website": "https://acmetrading.com"},
+     {"name": "ACME Trading Co", "website": "http://www.acmetrading.com/contact"}, "domain"),
+    ("/api/v1/accounts/", {"name": "Phone Co", "phone": "+86 21 5555-0100"},
+     {"name": "Other name", "phone": "(86) 21 55550100"}, "phone"),
+    ("/api/v1/accounts/", {"name": "Same Name GmbH"}, {"name": "same name gmbh"}, "name"),
+    ("/api/v1/contacts/", {"email": "Li.Na@Example.cn"}, {"email": "li.na@example.cn"},
+     "email"),
+    ("/api/v1/contacts/", {"email": "x@example.cn", "mobile": "138 0013 8000"},
+     {"email": "y@example.cn", "phone": "13800138000"}, "phone"),
+])
+def test_likely_duplicates_are_refused_unless_meant(in_acme, org, path, existing, payload,
+                                                    reason):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    first = post(client, path, existing)
+    assert first.status_code == 201, first.content
+    again = post(client, path, payload)
+    assert again.status_code == 409
+    assert again.json()["duplicates"] == [
+        {"id": first.json()["id"], "name": again.json()["duplicates"][0]["name"],
+         "reason": reason}]
+    assert post(client, f"{path}?duplicates=allow", payload).status_code == 201
+
+
+def test_a_duplicate_the_user_cannot_see_is_counted_not_shown(in_acme, org):
+    Contact.objects.create(email="secret@example.com", owner=org["rep2"])
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = post(client, "/api/v1/contacts/", {"email": "secret@example.com"})
+    assert response.status_code == 409
+    assert response.json()["duplicates"] == []
+    assert response.json()["hidden_matches"] == 1
