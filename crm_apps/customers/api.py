@@ -15,6 +15,7 @@ from core.api import TenantScopedViewSet
 from core.audit import acting_as
 from core.models import AuditEntry
 from core.permissions import IsTenantAdmin, IsTenantStaff
+from crm_apps.customers import bulk
 from crm_apps.customers.duplicates import account_matches, contact_matches, split_by_visibility
 from crm_apps.customers.filters import AccountFilter, ContactFilter
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
@@ -77,6 +78,16 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def perform_destroy(self, instance):
         with acting_as(self.request.user):
             instance.soft_delete()
+
+    @extend_schema(request=bulk.BulkActionSerializer, responses=dict)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Reassign, tag or delete a selection (records the caller cannot see are skipped)."""
+        serializer = bulk.BulkActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with acting_as(request.user):
+            return Response(bulk.apply(self.queryset.model, request.user,
+                                       serializer.validated_data))
 
     @extend_schema(responses=AuditEntrySerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -316,3 +316,47 @@ def test_a_duplicate_the_user_cannot_see_is_counted_not_shown(in_acme, org):
     assert response.status_code == 409
     assert response.json()["duplicates"] == []
     assert response.json()["hidden_matches"] == 1
+
+
+def test_bulk_reassign_moves_a_leaving_reps_records_in_one_go(in_acme, org):
+    mine = [Account.objects.create(name=f"Mine {i}", owner=org["rep"]) for i in range(3)]
+    theirs = org["accounts"]["rep2"]
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = post(client, "/api/v1/accounts/bulk/", {
+        "ids": [a.pk for a in mine] + [theirs.pk], "action": "reassign",
+        "owner": org["manager"].pk})
+    assert response.json() == {"action": "reassign", "changed": 3, "skipped": 1}
+    assert set(Account.objects.filter(owner=org["manager"]).values_list("name", flat=True)) \
+        >= {"Mine 0", "Mine 1", "Mine 2"}
+    theirs.refresh_from_db()
+    assert theirs.owner == org["rep2"]  # invisible to the caller: untouched
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    trail = admin.get(f"/api/v1/audit/?record_id={mine[0].pk}&action=updated").json()
+    assert trail["results"][0]["changes"]["owner"] == [org["rep"].pk, org["manager"].pk]
+
+
+def test_bulk_tag_and_delete(in_acme, org):
+    Tag.objects.create(name="churn-risk")
+    contacts = [Contact.objects.create(email=f"c{i}@example.com", owner=org["rep"])
+                for i in range(2)]
+    client = signed_in(in_acme.host, "rep@acme.example")
+    ids = [c.pk for c in contacts]
+    tagged = post(client, "/api/v1/contacts/bulk/", {"ids": ids, "action": "tag",
+                                                     "tags": ["churn-risk"]})
+    assert tagged.json()["changed"] == 2
+    assert all(c.tags.filter(name="churn-risk").exists() for c in contacts)
+    deleted = post(client, "/api/v1/contacts/bulk/", {"ids": ids, "action": "delete"})
+    assert deleted.json()["changed"] == 2
+    assert not Contact.objects.filter(pk__in=ids).exists()
+    assert Contact.everything.filter(pk__in=ids, deleted_at__isnull=False).count() == 2
+
+
+@pytest.mark.parametrize("payload", [
+    {"ids": [], "action": "delete"}, {"ids": [1], "action": "explode"},
+    {"ids": [1], "action": "reassign"}, {"ids": [1], "action": "tag"},
+    {"ids": ["x"], "action": "delete"}, {"ids": [1], "action": "tag", "tags": ["nope"]},
+])
+def test_bad_bulk_requests_are_400(in_acme, org, payload):
+    response = post(signed_in(in_acme.host, "rep@acme.example"), "/api/v1/accounts/bulk/",
+                    payload)
+    assert response.status_code == 400
