@@ -2,8 +2,8 @@
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
@@ -18,6 +18,7 @@ from core.permissions import IsTenantAdmin, IsTenantStaff
 from crm_apps.customers import bulk
 from crm_apps.customers.duplicates import account_matches, contact_matches, split_by_visibility
 from crm_apps.customers.filters import AccountFilter, ContactFilter
+from crm_apps.customers.merge import merge as merge_records
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
 from crm_apps.customers.serializers import (
     AccountSerializer,
@@ -78,6 +79,23 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def perform_destroy(self, instance):
         with acting_as(self.request.user):
             instance.soft_delete()
+
+    @extend_schema(request=inline_serializer("Merge", {"duplicate": serializers.IntegerField()}),
+                   responses=dict)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge another record (``duplicate``) into this one; both must be visible."""
+        survivor = self.get_object()
+        duplicate_id = request.data.get("duplicate") if isinstance(request.data, dict) else None
+        if not isinstance(duplicate_id, int) or duplicate_id == survivor.pk:
+            return Response({"duplicate": ["Give the id of another record to merge in."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        duplicate = self.get_queryset().filter(pk=duplicate_id).first()
+        if duplicate is None:
+            return Response({"duplicate": ["No such record."]},
+                            status=status.HTTP_404_NOT_FOUND)
+        with acting_as(request.user):
+            return Response(merge_records(survivor, duplicate))
 
     @extend_schema(request=bulk.BulkActionSerializer, responses=dict)
     @action(detail=False, methods=["post"])

@@ -360,3 +360,54 @@ def test_bad_bulk_requests_are_400(in_acme, org, payload):
     response = post(signed_in(in_acme.host, "rep@acme.example"), "/api/v1/accounts/bulk/",
                     payload)
     assert response.status_code == 400
+
+
+def test_merging_accounts_keeps_every_related_record(in_acme, org):
+    keep = Account.objects.create(name="Globex China", owner=org["rep"], industry="")
+    dupe = Account.objects.create(name="Globex CN", owner=org["rep"], industry="Energy",
+                                  website="https://globex.cn")
+    child = Account.objects.create(name="Globex Shanghai", owner=org["rep"], parent=dupe)
+    people = [Contact.objects.create(email=f"p{i}@globex.cn", account=dupe,
+                                     owner=org["rep"]) for i in range(2)]
+    vip = Tag.objects.create(name="vip")
+    dupe.tags.add(vip)
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = post(client, f"/api/v1/accounts/{keep.pk}/merge/", {"duplicate": dupe.pk})
+    assert response.status_code == 200, response.content
+    assert response.json()["moved"] == {"customers.account": 1, "customers.contact": 2}
+    keep.refresh_from_db()
+    assert keep.industry == "Energy"  # blank field filled from the duplicate
+    assert keep.domain == "globex.cn"
+    assert list(keep.tags.all()) == [vip]
+    assert set(keep.contacts.all()) == set(people)
+    child.refresh_from_db()
+    assert child.parent == keep
+    assert not Account.objects.filter(pk=dupe.pk).exists()  # binned, restorable
+    assert Account.everything.get(pk=dupe.pk).deleted_at is not None
+
+
+def test_merging_contacts_keeps_the_other_address(in_acme, org):
+    keep = Contact.objects.create(first_name="Na", last_name="Li", email="li.na@a.cn",
+                                  owner=org["rep"])
+    dupe = Contact.objects.create(email="LINA@b.cn", phone="+86 138", owner=org["rep"])
+    client = signed_in(in_acme.host, "rep@acme.example")
+    assert post(client, f"/api/v1/contacts/{keep.pk}/merge/",
+                {"duplicate": dupe.pk}).status_code == 200
+    keep.refresh_from_db()
+    assert keep.other_emails == ["lina@b.cn"]
+    assert keep.phone == "+86 138"
+    # The merged-away address now finds the survivor as a duplicate.
+    again = post(client, "/api/v1/contacts/", {"email": "lina@b.cn"})
+    assert again.json()["duplicates"][0]["id"] == keep.pk
+
+
+def test_merge_needs_two_visible_records(in_acme, org):
+    client = signed_in(in_acme.host, "rep@acme.example")
+    mine = org["accounts"]["rep"]
+    assert post(client, f"/api/v1/accounts/{mine.pk}/merge/",
+                {"duplicate": org["accounts"]["rep2"].pk}).status_code == 404
+    assert post(client, f"/api/v1/accounts/{mine.pk}/merge/",
+                {"duplicate": mine.pk}).status_code == 400
+    assert post(client, f"/api/v1/accounts/{mine.pk}/merge/",
+                {"duplicate": "x"}).status_code == 400
+    assert Account.objects.filter(pk=org["accounts"]["rep2"].pk).exists()
