@@ -35,6 +35,7 @@ class AuditEntry(models.Model):
         UPDATED = "updated", _("Updated")
         DELETED = "deleted", _("Deleted")
         RESTORED = "restored", _("Restored")
+        EXPORTED = "exported", _("Exported")
 
     record_type = models.CharField(_("record type"), max_length=100)  # "app_label.model"
     record_id = models.CharField(_("record"), max_length=64)

@@ -2,7 +2,7 @@
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -17,6 +17,8 @@ from core.models import AuditEntry
 from core.permissions import IsTenantAdmin, IsTenantStaff
 from crm_apps.customers import bulk
 from crm_apps.customers.duplicates import account_matches, contact_matches, split_by_visibility
+from crm_apps.customers.export import FORMATS
+from crm_apps.customers.export import export as export_records
 from crm_apps.customers.filters import AccountFilter, ContactFilter
 from crm_apps.customers.merge import merge as merge_records
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
@@ -96,6 +98,22 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             status=status.HTTP_404_NOT_FOUND)
         with acting_as(request.user):
             return Response(merge_records(survivor, duplicate))
+
+    @extend_schema(parameters=[OpenApiParameter("file", enum=list(FORMATS), default="csv")],
+                   responses={(200, "text/csv"): bytes})
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The list as filtered (and as the caller may see it) in CSV or XLSX; audited."""
+        fmt = request.query_params.get("file", "csv")
+        if fmt not in FORMATS:
+            return Response({"file": [f"Choose one of: {', '.join(FORMATS)}."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        queryset = self.filter_queryset(self.get_queryset())
+        filters = {key: value for key, value in request.query_params.items() if key != "file"}
+        columns = [name for name in self.get_serializer().Meta.fields
+                   if name not in ("created", "updated")]
+        with acting_as(request.user):
+            return export_records(queryset, columns, fmt, self.basename + "s", filters)
 
     @extend_schema(request=bulk.BulkActionSerializer, responses=dict)
     @action(detail=False, methods=["post"])

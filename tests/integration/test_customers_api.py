@@ -1,6 +1,7 @@
 """Customer records over the API: CRUD, validation, visibility by role and team, search,
 soft delete, and isolation between tenants."""
 
+import io
 import json
 
 import pytest
@@ -411,3 +412,40 @@ def test_merge_needs_two_visible_records(in_acme, org):
     assert post(client, f"/api/v1/accounts/{mine.pk}/merge/",
                 {"duplicate": "x"}).status_code == 400
     assert Account.objects.filter(pk=org["accounts"]["rep2"].pk).exists()
+
+
+def test_export_follows_filters_and_visibility_and_is_audited(in_acme, org):
+    import csv
+    import io
+
+    Account.objects.create(name="=cmd|' /C calc'!A0", owner=org["rep"], tier="gold")
+    Account.objects.create(name="北京科技", owner=org["rep"], tier="gold")
+    Account.objects.create(name="Hidden gold", owner=org["rep2"], tier="gold")
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = client.get("/api/v1/accounts/export/?tier=gold&file=csv")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(row["name"] for row in table) == ["'=cmd|' /C calc'!A0", "北京科技"]
+    assert {row["owner"] for row in table} == {str(org["rep"])}
+    admin = signed_in(in_acme.host, "admin@acme.example")
+    trail = admin.get("/api/v1/audit/?action=exported").json()["results"]
+    assert trail[0]["actor_email"] == "rep@acme.example"
+    assert trail[0]["changes"] == {"format": "csv", "filters": {"tier": "gold"}, "rows": "2"}
+
+
+def test_export_to_xlsx(in_acme, org):
+    from openpyxl import load_workbook
+
+    Contact.objects.create(first_name="伟", last_name="张", email="zw@example.cn",
+                           owner=org["rep"])
+    client = signed_in(in_acme.host, "rep@acme.example")
+    response = client.get("/api/v1/contacts/export/?file=xlsx&q=张伟")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    values = [cell.value for cell in sheet[2]]
+    assert dict(zip(header, values, strict=True))["email"] == "zw@example.cn"
+    assert sheet.max_row == 2
+    assert client.get("/api/v1/contacts/export/?file=pdf").status_code == 400
