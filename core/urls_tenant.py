@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
     path("app/jobs/", include("realtime.urls_jobs")),
+    path("app/customers/", include("crm_apps.customers.urls")),
     path("app/", include("crm_apps.backoffice.urls")),
     path("notifications/", include("realtime.urls")),
     path("portal/", include("portal.urls")),
