@@ -15,4 +15,6 @@ urlpatterns = [
     *router.urls,
     path("", include("realtime.api_urls")),
     path("", include("crm_apps.customers.api_urls")),
+    path("", include("crm_apps.customers.import_urls")),
+    path("", include("crm_apps.activities.api_urls")),
 ]

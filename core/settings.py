@@ -110,6 +110,7 @@ TENANT_APPS = [
     "realtime",
     "crm_apps.backoffice",
     "crm_apps.customers",
+    "crm_apps.activities",
     "cms",
     "portal",
     *OSCAR_APPS,
@@ -338,6 +339,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-finished-jobs": {
         "task": "realtime.tasks.expire_finished_jobs",
         "schedule": 24 * 3600,
+    },
+    "send-activity-reminders": {
+        "task": "crm_apps.activities.tasks.send_due_reminders",
+        "schedule": 60,
     },
 }
 

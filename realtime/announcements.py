@@ -13,5 +13,7 @@ def queue_announcement(user, data: dict) -> Job:
 
     job = start_job(owner=user, kind="announcement", title=data["title"])
     fields = {key: data.get(key, "") for key in ("audience", "title", "body", "link")}
-    transaction.on_commit(lambda: announce.delay(str(job.pk), **fields))
+    # robust: when tasks run in place (no broker), a failure shows on the job page, not as an
+    # error of the request that queued it.
+    transaction.on_commit(lambda: announce.delay(str(job.pk), **fields), robust=True)
     return job

@@ -36,7 +36,7 @@ FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 200
                "ws_single_rounds": 5}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1}
-BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets")
+BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -194,6 +194,22 @@ def report_websockets(counts: dict, run_line: str, redis_url: str) -> None:
     write_section("websockets", websocket_section(result, run_line))
 
 
+def report_import(run_line: str) -> None:
+    from tests.bench.import_bench import (
+        IMPORT_TARGET,
+        ROWS,
+        import_section,
+        run_import_bench,
+    )
+
+    step(f"benchmark 5: importing {ROWS:,} contacts from one CSV file")
+    result = run_import_bench()
+    first = result.runs[0]
+    print(f"  {first.rows:,} contacts in {seconds(first.seconds)} ({first.rate:,.0f} rows/s); "
+          f"target < {IMPORT_TARGET:g} s: met {verdict(result.target_met)}", flush=True)
+    write_section("import", import_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -229,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         report_migrate(counts, run_note(timestamp, hostname))
     if "websockets" in selected:
         report_websockets(counts, run_note(timestamp, hostname), redis_url)
+    if "import" in selected:
+        report_import(run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

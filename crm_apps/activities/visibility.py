@@ -1,0 +1,17 @@
+"""Who sees which activities: those on customer records the user sees, plus their own."""
+
+from django.db.models import Q
+
+from crm_apps.customers.models import Account, Contact
+from crm_apps.customers.visibility import visible, visible_filter
+
+
+def visible_activities(queryset, user):
+    """``queryset`` narrowed to activities on accounts or contacts ``user`` may see, and
+    activities ``user`` owns or is assigned."""
+    if visible_filter(user) is None:
+        return queryset
+    accounts = visible(Account.objects.all(), user).values("pk")
+    contacts = visible(Contact.objects.all(), user).values("pk")
+    return queryset.filter(Q(account__in=accounts) | Q(contact__in=contacts) | Q(owner=user)
+                           | Q(assignee=user))
