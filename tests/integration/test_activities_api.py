@@ -16,21 +16,7 @@ from crm_apps.activities import tasks, timeline
 from crm_apps.activities.models import Activity
 from crm_apps.customers.models import Account, Contact, Team
 from realtime.models import Notification
-from tests.fixtures.world import admin_token, host_client
-
-
-@pytest.fixture
-def in_acme(acme):
-    with tenant_context(acme.tenant):
-        yield acme
-
-
-def signed_in(host, email):
-    return host_client(host, email=email, login_path="/app/login/")
-
-
-def post(client, path, payload):
-    return client.post(path, json.dumps(payload), content_type="application/json")
+from tests.fixtures.world import admin_token, host_client, post, signed_in
 
 
 def patch(client, path, payload):

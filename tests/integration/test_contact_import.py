@@ -22,11 +22,6 @@ ENGLISH_MAPPING = {"First name": "first_name", "Last name": "last_name", "E-mail
                    "Company": "company", "Stage": "lifecycle_stage"}
 
 
-@pytest.fixture
-def in_acme(acme):
-    with tenant_context(acme.tenant):
-        yield acme
-
 
 @pytest.fixture
 def admin(in_acme):

@@ -11,21 +11,7 @@ from django_tenants.utils import tenant_context
 from core.accounts import create_user
 from core.roles import MANAGER, SALES_REP, SERVICE_AGENT
 from crm_apps.customers.models import Account, Contact, Tag, Team
-from tests.fixtures.world import admin_token, host_client
-
-
-@pytest.fixture
-def in_acme(acme):
-    with tenant_context(acme.tenant):
-        yield acme
-
-
-def signed_in(host, email):
-    return host_client(host, email=email, login_path="/app/login/")
-
-
-def post(client, path, payload):
-    return client.post(path, json.dumps(payload), content_type="application/json")
+from tests.fixtures.world import admin_token, host_client, post, signed_in
 
 
 @pytest.fixture

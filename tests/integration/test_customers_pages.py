@@ -4,25 +4,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import tenant_context
 
 from core.accounts import create_user
 from core.roles import SALES_REP
 from crm_apps.customers.models import Account, Contact, Tag, Team
-from tests.fixtures.world import PASSWORD, host_client
+from tests.fixtures.world import PASSWORD, host_client, signed_in
 
 ACCOUNTS = "/app/customers/accounts/"
 CONTACTS = "/app/customers/contacts/"
 
 
-@pytest.fixture
-def in_acme(acme):
-    with tenant_context(acme.tenant):
-        yield acme
-
-
-def signed_in(host, email):
-    return host_client(host, email=email, login_path="/app/login/")
 
 
 @pytest.fixture

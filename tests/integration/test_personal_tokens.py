@@ -3,16 +3,9 @@
 import json
 
 import pytest
-from django_tenants.utils import tenant_context
 
 from core.models import PersonalToken
 from tests.fixtures.world import host_client
-
-
-@pytest.fixture
-def in_acme(acme):
-    with tenant_context(acme.tenant):
-        yield acme
 
 
 def staff(host, email="rep@acme.example"):
