@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "realtime.tasks.expire_finished_jobs",
         "schedule": 24 * 3600,
     },
+    "empty-customer-bin": {
+        "task": "crm_apps.customers.tasks.empty_bin",
+        "schedule": 24 * 3600,
+    },
     "send-activity-reminders": {
         "task": "crm_apps.activities.tasks.send_due_reminders",
         "schedule": 60,

@@ -218,3 +218,14 @@ def test_eager_mode_keeps_the_callers_tenant(tenants, clean):
         assert result["notified"] == customers.count() == 2
     with tenant_context(tenants["globex"]):
         assert not Notification.objects.filter(kind="announcement.customers").exists()
+
+
+def test_a_worker_knows_every_task_the_app_queues(celery_worker):
+    """Every task name the app queues or schedules is registered in a real worker."""
+    registered = set()
+    for names in (celery_worker.control.inspect(timeout=5).registered() or {}).values():
+        registered.update(names)
+    for name in ("core.send_email", "realtime.announce", "customers.import_contacts",
+                 "crm_apps.activities.tasks.send_due_reminders",
+                 "crm_apps.customers.tasks.empty_bin"):
+        assert name in registered, name

@@ -435,3 +435,22 @@ def test_export_to_xlsx(in_acme, org):
     assert dict(zip(header, values, strict=True))["email"] == "zw@example.cn"
     assert sheet.max_row == 2
     assert client.get("/api/v1/contacts/export/?file=pdf").status_code == 400
+
+
+def test_the_bin_is_emptied_after_thirty_days(in_acme, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm_apps.customers.tasks import empty_bin
+
+    old, recent = org["accounts"]["rep"], org["accounts"]["rep2"]
+    contact = Contact.objects.create(email="gone@example.com", account=old)
+    for record, days in ((old, 31), (contact, 31), (recent, 29)):
+        record.soft_delete()
+        type(record).everything.filter(pk=record.pk).update(
+            deleted_at=timezone.now() - timedelta(days=days))
+    assert empty_bin.apply().get() == {"contact": 1, "account": 1}
+    assert not Account.everything.filter(pk=old.pk).exists()
+    assert not Contact.everything.filter(pk=contact.pk).exists()
+    assert Account.everything.filter(pk=recent.pk).exists()  # still restorable
