@@ -82,6 +82,16 @@ class CustomerRequiredMixin(_CheckMixin):
         return is_portal_customer(user)
 
 
+class MemberRequiredMixin(_CheckMixin):
+    """Staff or portal customer of this tenant (pages both audiences share)."""
+
+    def allowed(self, user):
+        return is_staff_member(user) or is_portal_customer(user)
+
+    def get_login_url(self):
+        return "/portal/login/" if self.request.path.startswith("/portal/") else "/app/login/"
+
+
 class OperatorRequiredMixin(_CheckMixin):
     login_url = "operator:login"
 

@@ -3,33 +3,18 @@
 import csv
 
 from django.contrib import messages
-from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 
-from core.permissions import StaffRequiredMixin, is_portal_customer, is_staff_member
+from core.permissions import MemberRequiredMixin, StaffRequiredMixin, is_staff_member
+from core.spreadsheets import safe_cell
 from realtime import services
 from realtime.api import audience_of
 from realtime.jobs import serialize as serialize_job
 from realtime.models import Job, Notification
-
-
-class MemberRequiredMixin(AccessMixin):
-    """Signed-in staff or portal customer of this tenant."""
-
-    def dispatch(self, request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return self.handle_no_permission()
-        if not (is_staff_member(user) or is_portal_customer(user)):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_login_url(self):
-        return "/portal/login/" if self.request.path.startswith("/portal/") else "/app/login/"
 
 
 class InboxView(MemberRequiredMixin, ListView):
@@ -98,11 +83,6 @@ def job_errors_csv(request, pk):
     writer = csv.writer(response)
     writer.writerow([_("Item"), _("Problem")])
     for error in job.errors:
-        writer.writerow([_csv_safe(error.get("item", "")), _csv_safe(error.get("message", ""))])
+        writer.writerow([safe_cell(error.get("item", "")), safe_cell(error.get("message", ""))])
     return response
 
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with =, +, - or @ would run as a formula in a spreadsheet.
-    value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -153,6 +153,9 @@ class AccountViewSet(CustomerRecordViewSet):
     filterset_class = AccountFilter
     ordering_fields = [*CustomerRecordViewSet.ordering_fields, "name", "tier"]
 
+    def scope_queryset(self, queryset):
+        return super().scope_queryset(queryset).select_related("parent")
+
     def find_duplicates(self, data):
         return account_matches(name=data.get("name", ""), website=data.get("website", ""),
                                phone=data.get("phone", ""))

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.audit import current_actor
 from core.models import AuditEntry
+from core.spreadsheets import safe_cell
 
 FORMATS = ("csv", "xlsx")
 CHUNK = 2000
@@ -15,12 +16,8 @@ CHUNK = 2000
 
 def _cell(value):
     if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if value is None:
-        return ""
-    text = str(value)
-    # A cell starting with =, +, - or @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        value = ", ".join(map(str, value))
+    return safe_cell(value)
 
 
 def rows(queryset, columns: list[str]):

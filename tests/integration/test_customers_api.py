@@ -454,3 +454,24 @@ def test_the_bin_is_emptied_after_thirty_days(in_acme, org):
     assert not Account.everything.filter(pk=old.pk).exists()
     assert not Contact.everything.filter(pk=contact.pk).exists()
     assert Account.everything.filter(pk=recent.pk).exists()  # still restorable
+
+
+def test_export_queries_do_not_grow_with_the_rows(in_acme, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(in_acme.host, "admin@acme.example")
+    parent = Account.objects.create(name="Holding", owner=org["rep"])
+
+    def queries_for_export():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/accounts/export/?file=csv")
+            b"".join(response.streaming_content)
+        return len(captured)
+
+    Account.objects.create(name="Sub 0", parent=parent, owner=org["rep"])
+    few = queries_for_export()
+    for index in range(1, 8):
+        Account.objects.create(name=f"Sub {index}", parent=parent, owner=org["rep2"],
+                               team=org["south"])
+    assert queries_for_export() == few
