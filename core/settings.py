@@ -110,6 +110,7 @@ TENANT_APPS = [
     "realtime",
     "crm_apps.backoffice",
     "crm_apps.customers",
+    "crm_apps.customization",
     "crm_apps.activities",
     "cms",
     "portal",

@@ -12,6 +12,8 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from core import audit
         from crm_apps.customers.models import Account, Contact
+        from crm_apps.customization import entities
 
         for model in (Account, Contact):
             audit.register(model)
+            entities.register(model)

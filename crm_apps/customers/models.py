@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,8 @@ class CustomerRecord(models.Model):
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    # Values of the tenant's custom fields, by field code (crm_apps.customization.values).
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     objects = LiveManager()
     everything = models.Manager()  # noqa: DJ012 - a second manager, not a field
@@ -117,13 +120,17 @@ class Account(CustomerRecord):
     parent = models.ForeignKey("self", verbose_name=_("parent account"), null=True,
                                blank=True, on_delete=models.SET_NULL, related_name="children")
     territory = models.CharField(_("territory"), max_length=100, blank=True)
+    annual_revenue = models.DecimalField(_("annual revenue"), max_digits=16, decimal_places=2,
+                                         null=True, blank=True)
 
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["-id"]
         indexes = [models.Index(fields=["owner", "-id"], name="account_owner_recent"),
-                   models.Index(fields=["team", "-id"], name="account_team_recent")]
+                   models.Index(fields=["team", "-id"], name="account_team_recent"),
+                   GinIndex(fields=["custom"], opclasses=["jsonb_path_ops"],
+                            name="account_custom_values")]
 
     def __str__(self):
         return self.name
@@ -173,7 +180,9 @@ class Contact(CustomerRecord):
         verbose_name_plural = _("contacts")
         ordering = ["-id"]
         indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_recent"),
-                   models.Index(fields=["team", "-id"], name="contact_team_recent")]
+                   models.Index(fields=["team", "-id"], name="contact_team_recent"),
+                   GinIndex(fields=["custom"], opclasses=["jsonb_path_ops"],
+                            name="contact_custom_values")]
 
     def __str__(self):
         return self.full_name or self.email

@@ -1,0 +1,102 @@
+"""What a tenant admin defines: custom fields, field restrictions per role, saved list views."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomField(models.Model):
+    """A field a tenant adds to a kind of record; values live in the record's ``custom`` JSON,
+    keyed by ``code`` (see :mod:`crm_apps.customization.values` for the stored forms)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        MONEY = "money", _("Money")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        MULTI_CHOICE = "multi_choice", _("Multiple choice")
+
+    entity = models.CharField(_("record type"), max_length=60)
+    code = models.SlugField(_("code"), max_length=40,
+                            help_text=_("Letters, digits and underscores; the key in the API."))
+    label = models.CharField(_("label (English)"), max_length=100)
+    label_zh_hans = models.CharField(_("label (Chinese)"), max_length=100, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    # [{"value": "gold", "label": "Gold", "label_zh_hans": "金"}, ...] for choice types.
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True,
+                                help_text=_("ISO 4217 code for money fields, such as CNY."))
+    required = models.BooleanField(_("required"), default=False)
+    show_in_list = models.BooleanField(_("shown in lists"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "code"],
+                                               name="custom_field_code_unique")]
+
+    def __str__(self):
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        """The label in the reader's language."""
+        if (get_language() or "").lower().startswith("zh") and self.label_zh_hans:
+            return self.label_zh_hans
+        return self.label
+
+    def choice_label(self, value: str) -> str:
+        chinese = (get_language() or "").lower().startswith("zh")
+        for choice in self.choices:
+            if choice.get("value") == value:
+                return (chinese and choice.get("label_zh_hans")) or choice.get("label") or value
+        return value
+
+
+class FieldRestriction(models.Model):
+    """A field hidden from chosen roles. ``field`` is a model field name (``annual_revenue``)
+    or ``custom.<code>`` for a custom field. Tenant admins always see every field."""
+
+    entity = models.CharField(_("record type"), max_length=60)
+    field = models.CharField(_("field"), max_length=80)
+    hidden_from = models.JSONField(_("hidden from roles"), default=list)
+
+    class Meta:
+        verbose_name = _("hidden field")
+        verbose_name_plural = _("hidden fields")
+        ordering = ["entity", "field"]
+        constraints = [models.UniqueConstraint(fields=["entity", "field"],
+                                               name="field_restriction_unique")]
+
+    def __str__(self):
+        return f"{self.entity}.{self.field}"
+
+
+class SavedView(models.Model):
+    """A named list view: its filters and sort (a query string) and its columns; private to
+    its owner unless shared with the whole tenant."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"),
+                              on_delete=models.CASCADE, related_name="saved_views")
+    entity = models.CharField(_("record type"), max_length=60)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.TextField(_("filters and sort"), blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "entity", "name"],
+                                               name="saved_view_name_unique")]
+
+    def __str__(self):
+        return self.name
