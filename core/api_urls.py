@@ -5,9 +5,11 @@ from rest_framework.routers import SimpleRouter
 
 from core.api import MeView
 from core.token_api import PersonalTokenViewSet
+from crm_apps.customization.saved_views_api import SavedViewViewSet
 
 router = SimpleRouter()
 router.register("tokens", PersonalTokenViewSet, basename="token")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 
 app_name = "api"
 urlpatterns = [
@@ -15,6 +17,7 @@ urlpatterns = [
     *router.urls,
     path("", include("realtime.api_urls")),
     path("", include("crm_apps.customers.api_urls")),
+    path("", include("crm_apps.customization.api_urls")),
     path("", include("crm_apps.customers.import_urls")),
     path("", include("crm_apps.activities.api_urls")),
 ]

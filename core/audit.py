@@ -54,7 +54,14 @@ def _fields(model):
 
 
 def _snapshot(instance) -> dict:
-    return {field.name: _plain(getattr(instance, field.attname)) for field in _fields(instance)}
+    snapshot = {field.name: _plain(getattr(instance, field.attname))
+                for field in _fields(instance)}
+    # Custom field values are diffed one by one, as "custom.<code>", so a change reads like
+    # any other field's and a field hidden from a role can be left out of the history.
+    custom = snapshot.pop("custom", None)
+    if isinstance(custom, dict):
+        snapshot.update({f"custom.{code}": value for code, value in custom.items()})
+    return snapshot
 
 
 def _record_type(model) -> str:
@@ -87,8 +94,8 @@ def _after_save(sender, instance, created, raw=False, **kwargs):
                    if value not in (None, "", [], {})}
         _write(instance, "created", changes)
         return
-    changes = {name: [before.get(name), value] for name, value in after.items()
-               if before.get(name) != value}
+    changes = {name: [before.get(name), after.get(name)] for name in {**before, **after}
+               if before.get(name) != after.get(name)}
     if not changes:
         return
     action = "updated"

@@ -28,6 +28,29 @@ MAX_ERRORS = 10_000  # a per-item report beyond this keeps the count but not eve
 PUSH_INTERVAL = 0.25  # seconds between progress pushes (and saves) of one job
 
 
+# Job kinds whose features offer a richer error report of their own: kind -> URL name taking
+# the job's pk. Other jobs link the generic item/problem list.
+ERROR_REPORTS: dict[str, str] = {}
+# Labels of the keys jobs put in their result, shown on the job page (unknown keys as they are).
+RESULT_LABELS = {
+    "recipients": _("Recipients"), "notified": _("Notified in the app"),
+    "emailed": _("Sent by e-mail"), "rows": _("Rows read"), "created": _("Created"),
+    "updated": _("Updated"), "skipped": _("Skipped"), "failed": _("Rows with errors"),
+    "accounts_created": _("Accounts created"), "tags_created": _("Tags created"),
+    "dry_run": _("Validation only (nothing saved)"), "duplicates": _("Duplicates"),
+}
+
+
+def result_rows(result: dict | None) -> list[tuple[str, object]]:
+    """(label, value) of each key of a job's result, for its page."""
+    rows = []
+    for key, value in (result or {}).items():
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        rows.append((RESULT_LABELS.get(key, key), value))
+    return rows
+
+
 def start_job(*, owner, kind: str, title, total: int = 0) -> Job:
     return Job.objects.create(owner=owner, kind=kind, title=str(title), total=total)
 
@@ -42,7 +65,8 @@ def serialize(job: Job) -> dict:
         "status_label": str(job.get_status_display()), "total": job.total, "done": job.done,
         "failed": job.failed, "percent": job.percent, "message": job.message,
         "result": job.result, "finished": job.is_finished,
-        "errors_url": reverse("jobs:errors", kwargs={"pk": job.pk}) if job.failed else "",
+        "errors_url": (reverse(ERROR_REPORTS.get(job.kind, "jobs:errors"), kwargs={"pk": job.pk})
+                       if job.failed else ""),
     }
 
 

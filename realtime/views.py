@@ -13,6 +13,7 @@ from core.permissions import MemberRequiredMixin, StaffRequiredMixin, is_staff_m
 from core.spreadsheets import safe_cell
 from realtime import services
 from realtime.api import audience_of
+from realtime.jobs import RESULT_LABELS, result_rows
 from realtime.jobs import serialize as serialize_job
 from realtime.models import Job, Notification
 
@@ -60,7 +61,9 @@ class JobDetailView(StaffRequiredMixin, DetailView):
         return Job.objects.filter(owner=self.request.user)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(job_data=serialize_job(self.object), **kwargs)
+        job_data = serialize_job(self.object)
+        return super().get_context_data(job_data=job_data, result_terms=RESULT_LABELS,
+                                        result_rows=result_rows(job_data["result"]), **kwargs)
 
 
 class JobListView(StaffRequiredMixin, ListView):

@@ -1,4 +1,4 @@
-"""Activities in one table: shared fields plus nullable task, call and meeting fields.
+"""Activities in one table: shared fields plus nullable task, call, meeting and e-mail fields.
 
 One table rather than one per kind: the list, filters, visibility rule and timeline are then a
 single indexed query with no unions or joins per kind, and the kind-specific columns are few
@@ -21,6 +21,7 @@ class Activity(models.Model):
         CALL = "call", _("Call")
         MEETING = "meeting", _("Meeting")
         NOTE = "note", _("Note")
+        EMAIL = "email", _("E-mail")
 
     class Priority(models.TextChoices):
         LOW = "low", _("Low")
@@ -71,6 +72,11 @@ class Activity(models.Model):
     contact_attendees = models.ManyToManyField(Contact, verbose_name=_("contact attendees"),
                                                blank=True, related_name="meetings_attended")
 
+    # E-mails (the direction is shared with calls)
+    email_from = models.EmailField(_("from"), blank=True)
+    email_to = models.JSONField(_("to"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
     objects = LiveManager()
     everything = models.Manager()  # noqa: DJ012 - a second manager, not a field
 
@@ -100,8 +106,45 @@ class Activity(models.Model):
         """The moment the activity stands for on a timeline."""
         if self.kind == self.Kind.MEETING and self.start:
             return self.start
+        if self.kind == self.Kind.EMAIL and self.sent_at:
+            return self.sent_at
         return self.created
+
+    @property
+    def is_open_task(self) -> bool:
+        return self.kind == self.Kind.TASK and self.done_at is None
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.duration_seconds is None:
+            return None
+        return round(self.duration_seconds / 60)
 
     def soft_delete(self) -> None:
         self.deleted_at = timezone.now()
         self.save(update_fields=["deleted_at", "updated"])
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar address. Only a hash of its secret is stored: the address is
+    shown once, when it is made; replacing or revoking it ends the old one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
+                             on_delete=models.CASCADE, related_name="calendar_feeds")
+    prefix = models.CharField(_("prefix"), max_length=12)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked__isnull=True),
+                                    name="calendar_feed_one_live_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.prefix}…"

@@ -9,14 +9,18 @@ from crm_apps.customers.serializers import staff_users
 from crm_apps.customers.visibility import visible
 
 Kind = Activity.Kind
-# Fields only one kind may fill in (and their empty values).
+# Fields only some kinds may fill in (and their empty values).
 KIND_FIELDS = {
-    "due": (Kind.TASK, None), "priority": (Kind.TASK, ""), "assignee": (Kind.TASK, None),
-    "reminder_at": (Kind.TASK, None), "done_at": (Kind.TASK, None),
-    "direction": (Kind.CALL, ""), "duration_seconds": (Kind.CALL, None),
-    "outcome": (Kind.CALL, ""),
-    "start": (Kind.MEETING, None), "end": (Kind.MEETING, None), "place": (Kind.MEETING, ""),
-    "attendees": (Kind.MEETING, []), "contact_attendees": (Kind.MEETING, []),
+    "due": ((Kind.TASK,), None), "priority": ((Kind.TASK,), ""),
+    "assignee": ((Kind.TASK,), None), "reminder_at": ((Kind.TASK,), None),
+    "done_at": ((Kind.TASK,), None),
+    "direction": ((Kind.CALL, Kind.EMAIL), ""), "duration_seconds": ((Kind.CALL,), None),
+    "outcome": ((Kind.CALL,), ""),
+    "start": ((Kind.MEETING,), None), "end": ((Kind.MEETING,), None),
+    "place": ((Kind.MEETING,), ""), "attendees": ((Kind.MEETING,), []),
+    "contact_attendees": ((Kind.MEETING,), []),
+    "email_from": ((Kind.EMAIL,), ""), "email_to": ((Kind.EMAIL,), []),
+    "sent_at": ((Kind.EMAIL,), None),
 }
 
 
@@ -34,13 +38,16 @@ class ActivitySerializer(serializers.ModelSerializer):
     contact_attendees = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
                                                            many=True, required=False)
     duration_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    email_to = serializers.ListField(child=serializers.EmailField(), required=False,
+                                     max_length=50)
 
     class Meta:
         model = Activity
         fields = ["id", "kind", "subject", "body", "owner", "account", "contact", "due",
                   "priority", "assignee", "reminder_at", "reminded", "done_at", "direction",
                   "duration_seconds", "outcome", "start", "end", "place", "attendees",
-                  "contact_attendees", "created", "updated"]
+                  "contact_attendees", "email_from", "email_to", "sent_at", "created",
+                  "updated"]
         read_only_fields = ["reminded", "created", "updated"]
 
     def get_fields(self):
@@ -69,10 +76,15 @@ class ActivitySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"kind": _("The kind of an activity cannot "
                                                          "change.")})
         errors = {}
-        for name, (owner_kind, _empty) in KIND_FIELDS.items():
-            if kind != owner_kind and name in attrs and attrs[name] not in (None, "", []):
+        for name, (owner_kinds, _empty) in KIND_FIELDS.items():
+            if kind not in owner_kinds and name in attrs and attrs[name] not in (None, "", []):
                 errors[name] = _("Only %(kind)s activities have this field.") % {
-                    "kind": Kind(owner_kind).label}
+                    "kind": " / ".join(str(Kind(owner).label) for owner in owner_kinds)}
+        if kind == Kind.EMAIL and self.instance is None:
+            if not attrs.get("direction"):
+                errors["direction"] = _("Say whether the e-mail came in or went out.")
+            if not attrs.get("email_to"):
+                errors["email_to"] = _("Give at least one recipient.")
         start, end = self._value(attrs, "start"), self._value(attrs, "end")
         if start and end and end < start:
             errors["end"] = _("A meeting cannot end before it starts.")

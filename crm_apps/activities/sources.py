@@ -20,13 +20,19 @@ def summary_of(activity: Activity) -> str:
     return activity.body[:280]
 
 
+def timeline_moment():
+    """Timeline order: a meeting at its start, an e-mail when it was sent, anything else when
+    it was recorded (the same as ``Activity.when``)."""
+    return Case(
+        When(kind=Activity.Kind.MEETING, start__isnull=False, then=F("start")),
+        When(kind=Activity.Kind.EMAIL, sent_at__isnull=False, then=F("sent_at")),
+        default=F("created"))
+
+
 def activity_items(*, account=None, contact=None, user, before=None, limit=None):
     queryset = visible_activities(
         Activity.objects.filter(record_filter(account, contact)), user)
-    # Timeline order: a meeting at its start, anything else when it was recorded.
-    queryset = queryset.annotate(when_at=Case(
-        When(kind=Activity.Kind.MEETING, start__isnull=False, then=F("start")),
-        default=F("created")))
+    queryset = queryset.annotate(when_at=timeline_moment())
     if before is not None:
         queryset = queryset.filter(when_at__lte=before)
     queryset = queryset.order_by("-when_at", "-id")

@@ -6,12 +6,20 @@ from crm_apps.customers.models import Account, Contact
 from crm_apps.customers.visibility import visible, visible_filter
 
 
+def attended_by(user) -> Q:
+    """Meetings ``user`` is invited to (a subquery, so no row repeats)."""
+    from crm_apps.activities.models import Activity
+
+    invited = Activity.attendees.through.objects.filter(user=user).values("activity_id")
+    return Q(pk__in=invited)
+
+
 def visible_activities(queryset, user):
     """``queryset`` narrowed to activities on accounts or contacts ``user`` may see, and
-    activities ``user`` owns or is assigned."""
+    activities ``user`` owns, is assigned or attends."""
     if visible_filter(user) is None:
         return queryset
     accounts = visible(Account.objects.all(), user).values("pk")
     contacts = visible(Contact.objects.all(), user).values("pk")
     return queryset.filter(Q(account__in=accounts) | Q(contact__in=contacts) | Q(owner=user)
-                           | Q(assignee=user))
+                           | Q(assignee=user) | attended_by(user))

@@ -5,6 +5,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
@@ -17,7 +18,7 @@ from core.models import AuditEntry
 from core.permissions import IsTenantAdmin, IsTenantStaff
 from crm_apps.customers import bulk
 from crm_apps.customers.duplicates import account_matches, contact_matches, split_by_visibility
-from crm_apps.customers.export import FORMATS
+from crm_apps.customers.export import FORMATS, export_columns
 from crm_apps.customers.export import export as export_records
 from crm_apps.customers.filters import AccountFilter, ContactFilter
 from crm_apps.customers.merge import merge as merge_records
@@ -31,15 +32,36 @@ from crm_apps.customers.serializers import (
     TeamSerializer,
 )
 from crm_apps.customers.visibility import visible
+from crm_apps.customization.access import hidden_fields, visible_changes
+
+
+class VisibleFieldsOrdering(OrderingFilter):
+    """Ordering that answers 400 for a field hidden from the caller: sorting by it would
+    reveal its values."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            hidden = hidden_fields(queryset.model, request.user)
+            refused = sorted({term.strip().lstrip("-") for term in params.split(",")} & hidden)
+            if refused:
+                raise ValidationError({self.ordering_param: [
+                    f"You cannot sort by {', '.join(refused)}: hidden from your role."]})
+        return super().get_ordering(request, queryset, view)
 
 
 class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             mixins.CreateModelMixin, mixins.UpdateModelMixin,
                             mixins.DestroyModelMixin, TenantScopedViewSet):
     """Shared behaviour: visibility per role and team, filters, search, ordering, cursor
-    pages, soft delete (restorable by a tenant admin)."""
+    pages, soft delete (restorable by a tenant admin).
 
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    Custom fields are filtered with ``cf_<code>`` (text: contains, any case; multiple choice:
+    holds the value; otherwise equals) and, for number, money and date fields,
+    ``cf_<code>_min`` / ``cf_<code>_max`` (bounds included). Filtering or sorting on a field
+    hidden from the caller's roles answers 400."""
+
+    filter_backends = [DjangoFilterBackend, VisibleFieldsOrdering]
     ordering_fields = ["id", "created", "updated"]
     ordering = ["-id"]
 
@@ -110,10 +132,10 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             status=status.HTTP_400_BAD_REQUEST)
         queryset = self.filter_queryset(self.get_queryset())
         filters = {key: value for key, value in request.query_params.items() if key != "file"}
-        columns = [name for name in self.get_serializer().Meta.fields
-                   if name not in ("created", "updated")]
+        columns = export_columns(queryset.model, request.user)
         with acting_as(request.user):
-            return export_records(queryset, columns, fmt, self.basename + "s", filters)
+            return export_records(queryset, columns, fmt, self.basename + "s", filters,
+                                  user=request.user)
 
     @extend_schema(request=bulk.BulkActionSerializer, responses=dict)
     @action(detail=False, methods=["post"])
@@ -131,7 +153,11 @@ class CustomerRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """Who changed what on this record, newest first."""
         paginator = NewestFirst()  # its own order, whatever ?ordering= the list accepts
         page = paginator.paginate_queryset(audit.history(self.get_object()), request)
-        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+        entries = AuditEntrySerializer(page, many=True).data
+        for entry in entries:  # a hidden field's old and new values stay hidden
+            entry["changes"] = visible_changes(self.queryset.model, request.user,
+                                               entry["changes"])
+        return paginator.get_paginated_response(entries)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], permission_classes=[IsTenantAdmin])
@@ -151,7 +177,8 @@ class AccountViewSet(CustomerRecordViewSet):
     queryset = Account.objects.all()
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
-    ordering_fields = [*CustomerRecordViewSet.ordering_fields, "name", "tier"]
+    ordering_fields = [*CustomerRecordViewSet.ordering_fields, "name", "tier",
+                       "annual_revenue"]
 
     def scope_queryset(self, queryset):
         return super().scope_queryset(queryset).select_related("parent")

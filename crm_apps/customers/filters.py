@@ -1,31 +1,37 @@
-"""List filters of the customer API (django-filter), including a search that finds Chinese."""
+"""List filters of customer records (API and pages alike, django-filter), including a search
+that finds Chinese, filters by custom field (``cf_*``) and refusals of hidden fields."""
 
 import django_filters
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
 
 from crm_apps.customers.models import Account, Contact
+from crm_apps.customers.search import search_accounts, search_contacts
+from crm_apps.customization.access import hidden_fields
+from crm_apps.customization.filtering import CustomizableFilterSet
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(CustomizableFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     tag = django_filters.CharFilter(field_name="tags__name")
     customer_class = django_filters.CharFilter(field_name="classes__name")
     created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    annual_revenue_min = django_filters.NumberFilter(field_name="annual_revenue",
+                                                     lookup_expr="gte")
+    annual_revenue_max = django_filters.NumberFilter(field_name="annual_revenue",
+                                                     lookup_expr="lte")
 
     class Meta:
         model = Account
         fields = ["industry", "size", "tier", "owner", "team", "country", "territory", "parent"]
 
     def search(self, queryset, name, value):
-        # Substring match (ILIKE): works for Chinese, which has no word boundaries to stem;
-        # a trigram index serves it where PostgreSQL has pg_trgm.
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value)
-                               | Q(phone__icontains=value)) if value else queryset
+        # Substring match for Chinese and English alike, never on a field hidden from the
+        # user; crm_apps.customers.search says which indexes serve it.
+        user = getattr(self.request, "user", None)
+        hidden = hidden_fields(Account, user) if user is not None else frozenset()
+        return search_accounts(queryset, value, hidden)
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(CustomizableFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     tag = django_filters.CharFilter(field_name="tags__name")
     customer_class = django_filters.CharFilter(field_name="classes__name")
@@ -36,15 +42,11 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["account", "lifecycle_stage", "owner", "team", "email_consent"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        # Whole names as people type them: "Ada Lovelace" and, for Chinese, family name first
-        # with no space ("张伟").
-        queryset = queryset.annotate(
-            name_western=Concat("first_name", Value(" "), "last_name"),
-            name_eastern=Concat("last_name", "first_name"))
-        return queryset.filter(
-            Q(name_western__icontains=value) | Q(name_eastern__icontains=value)
-            | Q(email__icontains=value) | Q(phone__icontains=value)
-            | Q(mobile__icontains=value) | Q(account__name__icontains=value))
+        # Whole names as people type them ("Ada Lovelace", "Lovelace Ada", and for Chinese
+        # family name first with no space: "张伟"), e-mail, phone digits, account name; never
+        # on a field hidden from the user.
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return search_contacts(queryset, value, frozenset())
+        return search_contacts(queryset, value, hidden_fields(Contact, user),
+                               hidden_fields(Account, user))

@@ -4,9 +4,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import BootstrapFormMixin
 from core.roles import STAFF_ROLES
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
 from crm_apps.customers.visibility import visible
+from crm_apps.customization.formfields import CustomizableFormMixin
 
 
 def active_staff():
@@ -21,9 +23,10 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{name} ({obj.email})" if name else obj.email
 
 
-class CustomerRecordForm(forms.ModelForm):
+class CustomerRecordForm(CustomizableFormMixin, BootstrapFormMixin, forms.ModelForm):
     """What both forms share: owner (active staff, the current user by default), team, tags,
-    classes, and Bootstrap classes on every widget."""
+    classes, the custom fields, no field hidden from the user, and Bootstrap classes on every
+    widget."""
 
     owner = StaffChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(),
                              required=False)
@@ -46,30 +49,22 @@ class CustomerRecordForm(forms.ModelForm):
         for name in ("tags", "classes"):
             self.fields[name].widget = forms.CheckboxSelectMultiple(
                 choices=self.fields[name].choices)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = css
+        self.add_custom_fields(user)
+        self.style()
 
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
+    def save(self, commit=True):
+        self.instance.custom = self.merged_custom()
+        return super().save(commit)
 
 
 class AccountForm(CustomerRecordForm):
     class Meta:
         model = Account
         fields = ["name", "industry", "size", "tier", "website", "phone", "street", "city",
-                  "region", "postal_code", "country", "territory", "parent", "owner", "team",
-                  "tags", "classes"]
-        widgets = {"website": forms.URLInput(attrs={"placeholder": "https://"})}
+                  "region", "postal_code", "country", "territory", "parent", "annual_revenue",
+                  "owner", "team", "tags", "classes"]
+        widgets = {"website": forms.URLInput(attrs={"placeholder": "https://"}),
+                   "annual_revenue": forms.NumberInput(attrs={"step": "0.01", "min": "0"})}
         error_messages = {"name": {"required": _("Give the account a name.")},
                           "website": {"invalid": _("Enter a full web address, such as "
                                                    "https://example.com.")}}
@@ -79,11 +74,18 @@ class AccountForm(CustomerRecordForm):
         parents = visible(Account.objects.all(), self.user).order_by("name")
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
-        self.fields["parent"].empty_label = _("None")
+        if "parent" in self.fields:  # absent when hidden from the user
+            self.fields["parent"].queryset = parents
+            self.fields["parent"].empty_label = _("None")
 
     def clean_name(self):
         return self.cleaned_data["name"].strip()
+
+    def clean_annual_revenue(self):
+        revenue = self.cleaned_data["annual_revenue"]
+        if revenue is not None and revenue < 0:
+            raise forms.ValidationError(_("Annual revenue cannot be negative."))
+        return revenue
 
     def clean_country(self):
         country = self.cleaned_data["country"].strip().upper()
@@ -102,14 +104,17 @@ class ContactForm(CustomerRecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = visible(Account.objects.all(),
-                                                  self.user).order_by("name")
-        self.fields["account"].empty_label = _("No account")
+        if "account" in self.fields:  # absent when hidden from the user
+            self.fields["account"].queryset = visible(Account.objects.all(),
+                                                      self.user).order_by("name")
+            self.fields["account"].empty_label = _("No account")
 
     def clean(self):
         data = super().clean()
         names = (data.get("first_name", "").strip(), data.get("last_name", "").strip())
-        if not any(names) and not data.get("email") and "email" not in self.errors:
+        # A hidden e-mail is not in the form: the stored one still identifies the contact.
+        email = data.get("email") if "email" in self.fields else self.instance.email
+        if not any(names) and not email and "email" not in self.errors:
             raise forms.ValidationError(
                 _("Enter a name or an e-mail address so the contact can be found again."))
         return data

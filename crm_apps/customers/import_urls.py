@@ -1,4 +1,4 @@
-"""API routes of the contact import, mounted under /api/v1/."""
+"""API routes of the contact and account imports, mounted under /api/v1/."""
 
 from django.urls import path
 
@@ -8,4 +8,9 @@ urlpatterns = [
     path("imports/contacts/", import_api.ContactImportView.as_view(), name="contact-import"),
     path("imports/contacts/preview/", import_api.ContactImportPreviewView.as_view(),
          name="contact-import-preview"),
+    path("imports/accounts/", import_api.AccountImportView.as_view(), name="account-import"),
+    path("imports/accounts/preview/", import_api.AccountImportPreviewView.as_view(),
+         name="account-import-preview"),
+    path("imports/<uuid:pk>/report/", import_api.ImportReportView.as_view(),
+         name="import-report"),
 ]

@@ -6,13 +6,14 @@ from rest_framework import serializers
 from core.models import AuditEntry
 from core.roles import STAFF_ROLES
 from crm_apps.customers.models import Account, Contact, CustomerClass, Tag, Team
+from crm_apps.customization.drf import CustomizableSerializerMixin, CustomValuesField
 
 
 def staff_users():
     return get_user_model().objects.filter(is_active=True, groups__name__in=STAFF_ROLES)
 
 
-class RecordSerializer(serializers.ModelSerializer):
+class RecordSerializer(CustomizableSerializerMixin, serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=staff_users().distinct(), required=False,
                                                allow_null=True)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False,
@@ -21,6 +22,7 @@ class RecordSerializer(serializers.ModelSerializer):
                                         queryset=Tag.objects.all())
     classes = serializers.SlugRelatedField(many=True, slug_field="name", required=False,
                                            queryset=CustomerClass.objects.all())
+    custom = CustomValuesField()
 
     def create(self, validated_data):
         # The creator owns a new record unless the caller names another owner.
@@ -29,6 +31,8 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(RecordSerializer):
+    """A company. Fields hidden from the caller's roles are left out and cannot be written."""
+
     parent = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all(), required=False,
                                                 allow_null=True)
 
@@ -36,8 +40,10 @@ class AccountSerializer(RecordSerializer):
         model = Account
         fields = ["id", "name", "industry", "size", "tier", "website", "domain", "phone",
                   "street", "city", "region", "postal_code", "country", "parent",
-                  "territory", "owner", "team", "tags", "classes", "created", "updated"]
+                  "territory", "annual_revenue", "owner", "team", "tags", "classes", "custom",
+                  "created", "updated"]
         read_only_fields = ["domain", "created", "updated"]
+        extra_kwargs = {"annual_revenue": {"min_value": 0}}
 
     def validate_country(self, value):
         if value and (len(value) != 2 or not value.isalpha()):
@@ -55,6 +61,8 @@ class AccountSerializer(RecordSerializer):
 
 
 class ContactSerializer(RecordSerializer):
+    """A person. Fields hidden from the caller's roles are left out and cannot be written."""
+
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all(), required=False,
                                                  allow_null=True)
     other_emails = serializers.ListField(child=serializers.EmailField(), required=False)
@@ -65,7 +73,7 @@ class ContactSerializer(RecordSerializer):
         fields = ["id", "first_name", "last_name", "full_name", "account", "email",
                   "other_emails", "phone", "mobile", "title", "lifecycle_stage",
                   "email_consent", "consent_date", "consent_source", "owner", "team", "tags",
-                  "classes", "created", "updated"]
+                  "classes", "custom", "created", "updated"]
         read_only_fields = ["created", "updated"]
 
     def validate_other_emails(self, value):

@@ -130,8 +130,9 @@ Chinese), imported into one fresh tenant (`{SLUG}`) through `queue_import`, the 
 counting rows, then the task (validation of every row, accounts found or created by name, new
 contacts written with `bulk_create` in batches, all in one transaction). The second and third
 runs import the same file again, with `duplicates=skip` (every row checked against the e-mail
-addresses now in the tenant) and with `duplicates=update` (every contact rewritten, one
-`UPDATE ... FROM (VALUES ...)` per batch). Target: the first run under {IMPORT_TARGET:g} s.
+addresses, then the phone numbers, now in the tenant) and with `duplicates=update` (every
+contact rewritten, one `UPDATE ... FROM (VALUES ...)` per batch). Target: the first run under
+{IMPORT_TARGET:g} s.
 
 {markdown_table(["Run", "Rows", "Total time", "Rows/s", "Created", "Skipped",
                  "Updated"], rows)}

@@ -33,10 +33,12 @@ from tests.bench.report import (
 ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
-               "ws_single_rounds": 5}
+               "ws_single_rounds": 5, "list_requests": 100}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
-                "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1}
-BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import")
+                "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
+                "list_requests": 20}
+BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
+              "lists")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -210,6 +212,16 @@ def report_import(run_line: str) -> None:
     write_section("import", import_section(result, run_line))
 
 
+def report_lists(counts: dict, run_line: str) -> None:
+    from tests.bench.list_bench import CONTACTS, list_section, run_list_bench
+
+    step(f"benchmark 6: contact list and search with {CONTACTS:,} contacts under uvicorn")
+    result = run_list_bench(dict(os.environ), counts["list_requests"])
+    print(f"  p95 < 100 ms on every row: met {verdict(result.target_met)}; queries independent "
+          f"of page size: {verdict(result.counts_constant)}", flush=True)
+    write_section("lists", list_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -247,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         report_websockets(counts, run_note(timestamp, hostname), redis_url)
     if "import" in selected:
         report_import(run_note(timestamp, hostname))
+    if "lists" in selected:
+        report_lists(counts, run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

@@ -102,3 +102,53 @@ def test_rep_creates_an_account_and_a_contact(acme_pages, page):
     finally:
         page.select_option("#language", "en")
         page.wait_for_load_state("networkidle")
+
+
+def test_rep_selects_contacts_for_a_bulk_action(acme_pages, page):
+    base = acme_pages
+    tenant = Tenant.objects.get(slug="acme")
+    with tenant_context(tenant):
+        from django.contrib.auth import get_user_model
+
+        rep = get_user_model().objects.get(email="rep@acme.example")
+        people = [("李", "娜", "CTO", "li.na"), ("王", "芳", "Buyer", "wang.fang"),
+                  ("Lovelace", "Ada", "Engineer", "ada")]
+        for last, first, title, mailbox in people:
+            Contact.objects.create(first_name=first, last_name=last, title=title, owner=rep,
+                                   email=f"{mailbox}@bulk.example")
+    page.goto(f"{base}/app/login/")
+    page.fill("#id_username", "rep@acme.example")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/app/")
+    page.goto(f"{base}/app/customers/contacts/")
+    apply = page.locator("#bulk-apply")
+    expect(apply).to_be_disabled()
+    page.get_by_role("checkbox", name="Select 李娜").check()
+    page.get_by_role("checkbox", name="Select 王芳").check()
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    expect(page.locator("#select-page")).to_have_js_property("indeterminate", True)
+    page.select_option("#bulk-action", "reassign")
+    expect(page.locator("#bulk-owner")).to_be_visible()
+    expect(page.locator("#bulk-tag")).to_be_hidden()
+    expect(apply).to_be_enabled()
+    screenshot(page, "customers-contact-list-bulk-en")
+    page.select_option("#bulk-action", "tag")
+    expect(page.locator("#bulk-tag")).to_be_visible()
+    page.locator("#select-page").check()
+    expect(page.locator("#bulk-action option[value=merge]")).to_be_disabled()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.select_option("#bulk-action", "reassign")
+    screenshot(page, "customers-contact-list-bulk-phone-en")
+
+    # Two ticked rows can be merged: the comparison page, through a real form post.
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.get_by_role("button", name="Clear selection").click()
+    page.get_by_role("checkbox", name="Select 李娜").check()
+    page.get_by_role("checkbox", name="Select 王芳").check()
+    page.select_option("#bulk-action", "merge")
+    page.locator("#bulk-apply").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Merge duplicates")
+    screenshot(page, "customers-contact-merge-en")
+    page.get_by_role("button", name="Merge").click()
+    expect(page.get_by_role("alert")).to_contain_text("was merged into")

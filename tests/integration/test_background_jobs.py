@@ -226,6 +226,7 @@ def test_a_worker_knows_every_task_the_app_queues(celery_worker):
     for names in (celery_worker.control.inspect(timeout=5).registered() or {}).values():
         registered.update(names)
     for name in ("core.send_email", "realtime.announce", "customers.import_contacts",
+                 "customers.import_accounts",
                  "crm_apps.activities.tasks.send_due_reminders",
                  "crm_apps.customers.tasks.empty_bin"):
         assert name in registered, name

@@ -1,6 +1,7 @@
 """Contact import over the API: CSV and XLSX, mapping, encodings, per-row errors, duplicate
 modes, all-or-nothing failure, bad uploads, permissions and tenant isolation."""
 
+import csv
 import io
 import json
 
@@ -11,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
 from core.models import AuditEntry
-from crm_apps.customers import imports
+from crm_apps.customers import import_base, import_contacts, imports
 from crm_apps.customers.models import Account, Contact
 from realtime.models import Job
 from tests.fixtures.world import host_client
@@ -231,8 +232,8 @@ def test_a_failure_half_way_leaves_nothing_imported(in_acme, admin, monkeypatch,
                                                     django_capture_on_commit_callbacks):
     """Small batches, and the writer of the second batch raises (as a database error would):
     the first batch and its new accounts are rolled back with it."""
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    real_write = imports.write_batch
+    monkeypatch.setattr(import_base, "BATCH_SIZE", 2)
+    real_write = import_contacts.write_batch
     calls = []
 
     def write_then_break(contacts):
@@ -241,7 +242,7 @@ def test_a_failure_half_way_leaves_nothing_imported(in_acme, admin, monkeypatch,
             raise RuntimeError("disk full")
         real_write(contacts)
 
-    monkeypatch.setattr(imports, "write_batch", write_then_break)
+    monkeypatch.setattr(import_contacts, "write_batch", write_then_break)
     rows = [["First name", "E-mail", "Company"]] + [
         [f"Person {n}", f"p{n}@example.com", f"Firm {n}"] for n in range(6)]
     before = (Contact.objects.count(), Account.objects.count())
@@ -395,3 +396,150 @@ def test_an_update_matches_other_addresses_and_keeps_the_main_one(
     assert contact.account.name == "新公司"
     assert contact.email_consent
     assert Contact.objects.filter(first_name="Mei").count() == 1
+
+
+PHONE_ROWS = [["First name", "E-mail", "Phone", "Mobile", "Title"],
+              # no e-mail: the phone's digits find Li (stored with spaces and dashes)
+              ["Li", "", "+86 13800138000", "", "Director"],
+              # another e-mail than the boss's: two people sharing a number
+              ["Assistant", "assistant@example.com", "", "010-5555-6666", "Assistant"],
+              # no e-mail, the boss's mobile written differently, in the phone column
+              ["Boss", "", "(010) 5555 6666", "", "CEO"],
+              # too short to mean anything
+              ["Short", "", "123", "", ""],
+              # an e-mail for a contact that has none: the number finds it
+              ["Wen", "wen@example.cn", "", "139 1234 5678", "Buyer"]]
+PHONE_MAPPING = {"First name": "first_name", "E-mail": "email", "Phone": "phone",
+                 "Mobile": "mobile", "Title": "title"}
+
+
+@pytest.fixture
+def phone_book(in_acme):
+    return {"li": Contact.objects.create(first_name="Li", phone="+86 138-0013-8000"),
+            "boss": Contact.objects.create(first_name="Boss", email="boss@example.com",
+                                           mobile="010 5555 6666", title="Founder"),
+            "short": Contact.objects.create(first_name="Short", phone="123"),
+            "wen": Contact.objects.create(first_name="Wen", mobile="13912345678")}
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("skip", {"created": 2, "updated": 0, "skipped": 3}),
+    ("update", {"created": 2, "updated": 3, "skipped": 0}),
+])
+def test_contacts_without_an_email_match_are_found_by_phone(
+        in_acme, admin, phone_book, django_capture_on_commit_callbacks, mode, expected):
+    job = run_import(admin, django_capture_on_commit_callbacks, "phones.csv",
+                     csv_bytes(PHONE_ROWS), PHONE_MAPPING, duplicates=mode)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert {key: job.result[key] for key in expected} == expected
+    assert Contact.objects.filter(email="assistant@example.com").count() == 1
+    assert Contact.objects.filter(first_name="Short").count() == 2
+    assert Contact.objects.filter(first_name="Li").count() == 1
+    for contact in phone_book.values():
+        contact.refresh_from_db()
+    if mode == "skip":
+        assert (phone_book["li"].title, phone_book["boss"].title) == ("", "Founder")
+        assert phone_book["wen"].email == ""
+    else:
+        assert phone_book["li"].title == "Director"
+        assert phone_book["li"].phone == "+86 13800138000"
+        assert (phone_book["boss"].title, phone_book["boss"].email) == ("CEO",
+                                                                        "boss@example.com")
+        assert (phone_book["wen"].email, phone_book["wen"].title) == ("wen@example.cn",
+                                                                      "Buyer")
+
+
+def test_a_phone_match_within_the_file_is_a_duplicate(in_acme, admin,
+                                                      django_capture_on_commit_callbacks):
+    rows = [["First name", "Mobile", "Title"], ["Ying", "13700001111", "Clerk"],
+            ["Ying", "137 0000 1111", "Manager"]]
+    job = run_import(admin, django_capture_on_commit_callbacks, "in-file.csv",
+                     csv_bytes(rows), {"First name": "first_name", "Mobile": "mobile",
+                                       "Title": "title"}, duplicates="update")
+    assert job.result["created"] == 1
+    assert Contact.objects.get(first_name="Ying").title == "Manager"
+
+
+def test_contact_custom_fields_are_imported_and_checked(in_acme, admin,
+                                                        django_capture_on_commit_callbacks):
+    from crm_apps.customization.models import CustomField
+
+    CustomField.objects.create(
+        entity="customers.contact", code="segment", label="Segment", label_zh_hans="细分",
+        type="multi_choice", choices=[{"value": "vip", "label": "VIP", "label_zh_hans": "贵宾"},
+                                      {"value": "new", "label": "New", "label_zh_hans": "新客"}])
+    CustomField.objects.create(entity="customers.contact", code="birthday", label="Birthday",
+                               type="date")
+    kept = Contact.objects.create(first_name="Kept", email="kept@example.com",
+                                  custom={"birthday": "1990-01-01"})
+    rows = [["邮箱", "名", "细分", "Birthday"],
+            ["kept@example.com", "", "贵宾、新客", ""],
+            ["fresh@example.com", "Fresh", "vip", "2001/02/03"],
+            ["broken@example.com", "Broken", "gold", ""]]
+    body = admin.post(PREVIEW, {"file": upload("cf.csv", csv_bytes(rows))}).json()
+    assert body["mapping"] == {"邮箱": "email", "名": "first_name", "细分": "custom.segment",
+                               "Birthday": "custom.birthday"}
+    job = run_import(admin, django_capture_on_commit_callbacks, "cf.csv", csv_bytes(rows),
+                     body["mapping"], duplicates="update")
+    assert (job.result["created"], job.result["updated"], job.failed) == (1, 1, 1)
+    kept.refresh_from_db()
+    assert kept.custom == {"birthday": "1990-01-01", "segment": ["new", "vip"]}
+    assert Contact.objects.get(email="fresh@example.com").custom == {
+        "segment": ["vip"], "birthday": "2001-02-03"}
+    assert not Contact.objects.filter(email="broken@example.com").exists()
+    error = job.errors[0]
+    assert (error["row"], error["column"], error["value"]) == (4, "细分", "gold")
+    assert "not one of the choices" in error["message"]
+
+
+def test_a_mapping_to_a_hidden_contact_field_is_refused(in_acme,
+                                                         django_capture_on_commit_callbacks):
+    from crm_apps.customization.models import CustomField, FieldRestriction
+
+    CustomField.objects.create(entity="customers.contact", code="salary", label="Salary",
+                               type="money")
+    FieldRestriction.objects.create(entity="customers.contact", field="custom.salary",
+                                    hidden_from=["sales_rep"])
+    rep = host_client(in_acme.host, email=in_acme.rep_email, login_path="/app/login/")
+    rows = [["E-mail", "Salary"], ["paid@example.com", "100"]]
+    body = rep.post(PREVIEW, {"file": upload("s.csv", csv_bytes(rows))}).json()
+    assert "custom.salary" not in body["fields"]
+    response = rep.post(IMPORT, {"file": upload("s.csv", csv_bytes(rows)),
+                                 "mapping": json.dumps({"E-mail": "email",
+                                                        "Salary": "custom.salary"})})
+    assert response.status_code == 400
+    assert "custom.salary" in response.json()["detail"]
+    assert not Contact.objects.filter(email="paid@example.com").exists()
+    # "company" fills the contact's account: hiding the account hides it too.
+    FieldRestriction.objects.create(entity="customers.contact", field="account",
+                                    hidden_from=["sales_rep"])
+    rep = host_client(in_acme.host, email=in_acme.rep_email, login_path="/app/login/")
+    rows = [["E-mail", "Company"], ["paid@example.com", "Secret Ltd"]]
+    body = rep.post(PREVIEW, {"file": upload("c.csv", csv_bytes(rows))}).json()
+    assert "company" not in body["fields"]
+    assert body["mapping"] == {"E-mail": "email"}
+    response = rep.post(IMPORT, {"file": upload("c.csv", csv_bytes(rows)),
+                                 "mapping": json.dumps({"E-mail": "email",
+                                                        "Company": "company"})})
+    assert response.status_code == 400
+    assert "may not import into these fields: company" in response.json()["detail"]
+
+
+def test_the_contact_error_report_lists_the_rows(in_acme, admin,
+                                                 django_capture_on_commit_callbacks):
+    rows = [["First name", "E-mail", "Stage"], ["Good", "good@example.com", ""],
+            ["Bad", "bad-address", "lead"], ["=Evil", "evil@example.com", "king"]]
+    job = run_import(admin, django_capture_on_commit_callbacks, "r.csv", csv_bytes(rows),
+                     {"First name": "first_name", "E-mail": "email",
+                      "Stage": "lifecycle_stage"})
+    url = admin.get(f"/api/v1/jobs/{job.pk}/").json()["errors_url"]
+    report = admin.get(url)
+    assert report["Content-Disposition"].startswith("attachment")
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert lines == [
+        ["Row", "Column", "Field", "Value", "Problem", "First name", "E-mail", "Stage"],
+        ["3", "E-mail", "E-mail", "bad-address", "“bad-address” is not a valid e-mail address.",
+         "Bad", "bad-address", "lead"],
+        ["4", "Stage", "Lifecycle stage", "king",
+         "“king” is not a lifecycle stage. Choose from: subscriber, lead, mql, sql, "
+         "opportunity, customer, evangelist.", "'=Evil", "evil@example.com", "king"]]

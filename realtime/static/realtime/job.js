@@ -104,7 +104,11 @@
         const term = document.createElement("dt");
         term.textContent = termFor(key);
         const detail = document.createElement("dd");
-        detail.textContent = typeof value === "object" ? JSON.stringify(value) : String(value);
+        if (typeof value === "boolean") {
+          detail.textContent = termFor(value ? "@yes" : "@no");
+        } else {
+          detail.textContent = typeof value === "object" ? JSON.stringify(value) : String(value);
+        }
         row.append(term, detail);
         rows.push(row);
       });

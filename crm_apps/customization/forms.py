@@ -1,0 +1,72 @@
+"""Settings page forms of a tenant admin: a custom field definition, fields hidden from roles."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin
+from crm_apps.customization import rules
+from crm_apps.customization.models import CustomField
+
+
+class CustomFieldForm(BootstrapFormMixin, forms.ModelForm):
+    """A custom field; choices are typed as lines "value | English label | 中文标签"."""
+
+    # Checked by rules.clean_definition, whose messages say what a code may hold.
+    code = forms.CharField(label=_("Code"), max_length=40)
+    choices_text = forms.CharField(
+        label=_("Choices"), required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "gold | Gold | 金牌"}),
+        help_text=_("For choice and multiple choice fields: one choice a line, as "
+                    "“value | English label | Chinese label” (the labels may be left out)."))
+
+    class Meta:
+        model = CustomField
+        fields = ["label", "label_zh_hans", "code", "type", "currency", "required",
+                  "show_in_list", "position"]
+
+    def __init__(self, *args, entity: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity = entity
+        if self.instance.pk:
+            self.fields["choices_text"].initial = rules.choice_lines(self.instance.choices)
+        else:
+            self.fields["position"].initial = rules.next_position(entity)
+        self.fields["currency"].widget.attrs.update(
+            {"maxlength": 3, "placeholder": "CNY", "autocapitalize": "characters"})
+        self.style()
+        for name, field in self.fields.items():
+            widget = field.widget
+            if name == "code":
+                widget.attrs.update({"pattern": "[a-z][a-z0-9_]*", "autocomplete": "off"})
+                field.help_text = _("Lowercase letters, digits and underscores, such as "
+                                    "contract_value; the key in the API, imports and exports.")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        raw = {"entity": self.entity, "code": data.get("code", ""), "type": data.get("type", ""),
+               "currency": data.get("currency", ""),
+               "choices": rules.parse_choice_lines(data.get("choices_text", ""))}
+        try:
+            cleaned = rules.clean_definition(raw, self.instance if self.instance.pk else None)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                target = {"choices": "choices_text", "entity": None}.get(name, name)
+                for message in messages:
+                    self.add_error(target, message)
+            return data
+        self.instance.entity = self.entity
+        self.instance.choices = cleaned["choices"]
+        data["currency"] = cleaned["currency"]
+        return data
+
+    def save(self, commit=True):
+        old_code = CustomField.objects.filter(pk=self.instance.pk).values_list(
+            "code", flat=True).first()
+        definition = super().save(commit)
+        if old_code:
+            rules.follow_code_change(definition, old_code)
+        return definition
+
