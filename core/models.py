@@ -36,6 +36,7 @@ class AuditEntry(models.Model):
         DELETED = "deleted", _("Deleted")
         RESTORED = "restored", _("Restored")
         EXPORTED = "exported", _("Exported")
+        MERGED = "merged", _("Merged")
 
     record_type = models.CharField(_("record type"), max_length=100)  # "app_label.model"
     record_id = models.CharField(_("record"), max_length=64)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("app/customers/import/", include("crm_apps.customers.import_page_urls")),
     path("app/customers/", include("crm_apps.customers.urls")),
     path("app/settings/fields/", include("crm_apps.customization.urls")),
+    path("app/settings/audit/", include("crm_apps.customers.audit_urls")),
     path("app/activities/", include("crm_apps.activities.urls")),
     path("calendar/", include("crm_apps.activities.feed_urls")),
     path("app/", include("crm_apps.backoffice.urls")),

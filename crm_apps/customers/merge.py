@@ -2,6 +2,8 @@
 
 from django.db import transaction
 
+from core.audit import current_actor
+from core.models import AuditEntry
 from crm_apps.customers.models import Contact
 
 # Fields the merge never copies from the duplicate.
@@ -22,6 +24,12 @@ def _repoint_related(survivor, duplicate) -> dict[str, int]:
         if count:
             moved[model._meta.label_lower] = count
     return moved
+
+
+def _name(record) -> str:
+    if isinstance(record, Contact):
+        return record.full_name or record.email
+    return str(record)
 
 
 @transaction.atomic
@@ -51,5 +59,11 @@ def merge(survivor, duplicate) -> dict:
     survivor.classes.add(*duplicate.classes.all())
     moved = _repoint_related(survivor, duplicate)
     duplicate.soft_delete()
+    # The survivor's history says what was merged into it; the field changes and the
+    # duplicate's deletion are recorded by the audit signals as usual.
+    AuditEntry.objects.create(
+        record_type=survivor._meta.label_lower, record_id=str(survivor.pk),
+        action=AuditEntry.Action.MERGED, actor=current_actor(),
+        changes={"merged": {"id": duplicate.pk, "name": _name(duplicate)}, "moved": moved})
     return {"survivor": survivor.pk, "merged": duplicate.pk, "filled": filled,
             "moved": moved}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm_apps.customers import bin_views, list_actions, merge_views, views
+from crm_apps.customers import bin_views, history_views, list_actions, merge_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/merge/", merge_views.AccountMergeView.as_view(), name="account-merge"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account-detail"),
     path("accounts/<int:pk>/edit/", views.AccountUpdateView.as_view(), name="account-edit"),
+    path("accounts/<int:pk>/history/", history_views.AccountHistoryView.as_view(),
+         name="account-history"),
     path("accounts/<int:pk>/delete/", views.AccountDeleteView.as_view(),
          name="account-delete"),
     path("accounts/<int:pk>/merge/", merge_views.AccountMergeSearchView.as_view(),
@@ -28,6 +30,8 @@ urlpatterns = [
     path("contacts/merge/", merge_views.ContactMergeView.as_view(), name="contact-merge"),
     path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact-detail"),
     path("contacts/<int:pk>/edit/", views.ContactUpdateView.as_view(), name="contact-edit"),
+    path("contacts/<int:pk>/history/", history_views.ContactHistoryView.as_view(),
+         name="contact-history"),
     path("contacts/<int:pk>/delete/", views.ContactDeleteView.as_view(),
          name="contact-delete"),
     path("contacts/<int:pk>/merge/", merge_views.ContactMergeSearchView.as_view(),

@@ -386,6 +386,14 @@ def test_merge_two_contacts_through_the_pages(acme, org):
     assert survivor.tags.filter(name="cold").exists()
     assert Activity.objects.get(pk=note.pk).contact_id == survivor.pk
     assert Contact.everything.get(pk=duplicate.pk).deleted_at is not None
+    # The survivor's history records the merge, by whom, and what moved over.
+    merged = AuditEntry.objects.get(action="merged", record_type="customers.contact",
+                                    record_id=str(survivor.pk))
+    assert merged.actor.email == acme.admin_email
+    assert merged.changes["merged"]["id"] == duplicate.pk
+    assert merged.changes["moved"]["activities.activity"] == 1
+    history = text(admin.get(f"{CONTACTS}{survivor.pk}/history/"))
+    assert f"(#{duplicate.pk}); 1 related record moved." in history
 
 
 def test_merge_two_accounts_keeps_their_contacts(acme, org):
