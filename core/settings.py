@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.tenancy.CachedTenantMiddleware",
+    "core.zones.TenantTimeZoneMiddleware",  # times in the tenant's zone (needs request.tenant)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -344,6 +345,10 @@ CELERY_BEAT_SCHEDULE = {
     "empty-customer-bin": {
         "task": "crm_apps.customers.tasks.empty_bin",
         "schedule": 24 * 3600,
+    },
+    "clear-abandoned-import-uploads": {
+        "task": "crm_apps.customers.tasks.clear_abandoned_uploads",
+        "schedule": 3600,
     },
     "send-activity-reminders": {
         "task": "crm_apps.activities.tasks.send_due_reminders",

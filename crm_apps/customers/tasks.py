@@ -1,4 +1,5 @@
-"""Background tasks of customer records: the nightly emptying of the bin, and the import job."""
+"""Background tasks of customer records: emptying the bin, clearing abandoned import uploads,
+and the import jobs."""
 
 from datetime import timedelta
 
@@ -7,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 # Workers discover tasks modules; the import task lives beside the import code.
+from crm_apps.customers.import_files import remove_stale_uploads
 from crm_apps.customers.imports import import_contacts  # noqa: F401
 from crm_apps.customers.models import Account, Contact
 
@@ -24,3 +26,11 @@ def empty_bin() -> dict:
             count, _ = model.everything.filter(deleted_at__lt=cutoff).delete()
             removed[model._meta.model_name] = count
     return removed
+
+
+@shared_task(name="crm_apps.customers.tasks.clear_abandoned_uploads")
+def clear_abandoned_uploads() -> int:
+    """Periodic, per tenant: delete import uploads left between the upload and the start of
+    the import for more than a day (a new upload clears them too, but a quiet tenant may not
+    upload again for weeks)."""
+    return remove_stale_uploads()

@@ -257,6 +257,19 @@ def test_uploads_left_for_a_day_are_removed(in_acme, admin):
     assert old not in remaining
 
 
+def test_the_hourly_job_clears_uploads_left_for_a_day(in_acme, admin):
+    from crm_apps.customers.tasks import clear_abandoned_uploads
+
+    upload_step(admin, "contacts", "old.csv", csv_bytes(CONTACT_ROWS))
+    upload_step(admin, "contacts", "fresh.csv", csv_bytes(CONTACT_ROWS))
+    old, fresh = sorted(staged_files(), key=lambda name: os.path.getmtime(
+        default_storage.path(f"{import_files.STAGED_FOLDER}/{name}")))
+    day_ago = time.time() - 25 * 3600
+    os.utime(default_storage.path(f"{import_files.STAGED_FOLDER}/{old}"), (day_ago, day_ago))
+    assert clear_abandoned_uploads.apply().get() == 1
+    assert staged_files() == [fresh]
+
+
 def test_only_staff_reach_the_import_pages(in_acme):
     anonymous = host_client(in_acme.host)
     response = anonymous.get(START)
