@@ -13,5 +13,7 @@ class ActivitiesConfig(AppConfig):
         from core import audit
         from crm_apps.activities import notifications, sources  # noqa: F401 - registrations
         from crm_apps.activities.models import Activity
+        from crm_apps.customers import binned
 
         audit.register(Activity)
+        binned.register("activity", Activity, _("Activities"))

@@ -1,11 +1,10 @@
-"""The bin: accounts and contacts deleted in the last 30 days, restorable by a tenant admin."""
+"""The bin's pages: records deleted in the last 30 days, restorable by a tenant admin."""
 
 from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -14,20 +13,9 @@ from core.audit import acting_as
 from core.models import AuditEntry
 from core.permissions import RoleRequiredMixin
 from core.roles import TENANT_ADMIN
-from crm_apps.customers.models import Account, Contact
-from crm_apps.customers.tasks import BIN_DAYS
-from crm_apps.customers.views import label_of
+from crm_apps.customers.binned import BIN_DAYS, in_bin, kinds
 
-KINDS = {"account": Account, "contact": Contact}
 SHOWN = 200  # per kind, newest first; the nightly task removes older ones anyway
-
-
-def bin_cutoff():
-    return timezone.now() - timedelta(days=BIN_DAYS)
-
-
-def in_bin(model):
-    return model.everything.filter(deleted_at__isnull=False, deleted_at__gte=bin_cutoff())
 
 
 class AdminOnlyMixin(RoleRequiredMixin):
@@ -37,7 +25,7 @@ class AdminOnlyMixin(RoleRequiredMixin):
 class BinView(AdminOnlyMixin, TemplateView):
     template_name = "customers/bin.html"
 
-    def entries(self, model) -> list[dict]:
+    def entries(self, model, label) -> list[dict]:
         records = list(in_bin(model).order_by("-deleted_at", "-id")[:SHOWN])
         deleters = {}
         # Who deleted each one: the latest "deleted" entry of its audit trail.
@@ -46,25 +34,26 @@ class BinView(AdminOnlyMixin, TemplateView):
                 record_id__in=[str(record.pk) for record in records])
                 .select_related("actor").order_by("at", "id")):
             deleters[entry.record_id] = entry.actor
-        return [{"record": record, "label": label_of(record),
+        return [{"record": record, "label": label(record),
                  "by": deleters.get(str(record.pk)),
                  "until": record.deleted_at + timedelta(days=BIN_DAYS)} for record in records]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(days=BIN_DAYS, shown=SHOWN, sections=[
-            (_("Accounts"), self.entries(Account), "account"),
-            (_("Contacts"), self.entries(Contact), "contact")])
+            (title, self.entries(model, label), kind)
+            for kind, (model, title, label) in kinds().items()])
         return context
 
 
 class RestoreView(AdminOnlyMixin, View):
-    """POST ``kind`` (account or contact) and ``id``: take the record out of the bin."""
+    """POST ``kind`` (account, contact, activity, ...) and ``id``: take the record out of the
+    bin."""
 
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        model = KINDS.get(request.POST.get("kind", ""))
+        model, _title, label = kinds().get(request.POST.get("kind", ""), (None, None, None))
         record_id = request.POST.get("id", "")
         if model is None or not record_id.isdigit():
             raise Http404
@@ -74,5 +63,5 @@ class RestoreView(AdminOnlyMixin, View):
         record.deleted_at = None
         with acting_as(request.user):
             record.save(update_fields=["deleted_at", "updated"])
-        messages.success(request, _("“%(name)s” restored.") % {"name": label_of(record)})
+        messages.success(request, _("“%(name)s” restored.") % {"name": label(record)})
         return HttpResponseRedirect(reverse("customers:bin"))

@@ -467,6 +467,28 @@ def test_admin_bin_lists_and_restores(acme, org):
     assert f'href="{BIN}"' in page
 
 
+def test_a_deleted_activity_waits_in_the_bin_and_goes_after_thirty_days(acme, org):
+    from crm_apps.customers.tasks import empty_bin
+
+    rep = signed_in(acme.host, acme.rep_email)
+    note = Activity.objects.create(kind="note", subject="Price list sent", owner=org["rep"],
+                                   contact=org["zhang"])
+    old = Activity.objects.create(kind="note", subject="Ancient note", owner=org["rep"])
+    old.soft_delete()
+    Activity.everything.filter(pk=old.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    assert rep.post(f"/app/activities/{note.pk}/delete/").status_code == 302
+    assert not Activity.objects.filter(pk=note.pk).exists()
+    admin = signed_in(acme.host, acme.admin_email)
+    page = text(admin.get(BIN))
+    assert "Price list sent" in page
+    assert "Ancient note" not in page
+    response = admin.post(f"{BIN}restore/", {"kind": "activity", "id": note.pk}, follow=True)
+    assert "“Price list sent” restored." in shown_messages(response)
+    assert Activity.objects.filter(pk=note.pk).exists()
+    assert empty_bin.apply().get()["activity"] == 1
+    assert not Activity.everything.filter(pk=old.pk).exists()
+
+
 def test_only_tenant_admins_use_the_bin(acme, org):
     org["zhang"].soft_delete()
     rep = signed_in(acme.host, acme.rep_email)
