@@ -20,4 +20,8 @@ urlpatterns = [
     path("", include("crm_apps.customization.api_urls")),
     path("", include("crm_apps.customers.import_urls")),
     path("", include("crm_apps.activities.api_urls")),
+    path("", include("crm_apps.sales.lead_api_urls")),
+    path("", include("crm_apps.forecast.api_urls")),
+    path("", include("crm_apps.contracts.api_urls")),
+    path("", include("crm_apps.sales.pipeline_api_urls")),
 ]

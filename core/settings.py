@@ -112,6 +112,9 @@ TENANT_APPS = [
     "crm_apps.customers",
     "crm_apps.customization",
     "crm_apps.activities",
+    "crm_apps.sales",
+    "crm_apps.forecast",
+    "crm_apps.contracts",
     "cms",
     "portal",
     *OSCAR_APPS,
@@ -350,9 +353,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_apps.customers.tasks.clear_abandoned_uploads",
         "schedule": 3600,
     },
+    "rescore-leads": {
+        "task": "crm_apps.sales.lead_tasks.rescore_leads",
+        "schedule": 6 * 3600,
+    },
     "send-activity-reminders": {
         "task": "crm_apps.activities.tasks.send_due_reminders",
         "schedule": 60,
+    },
+    "take-forecast-snapshots": {
+        "task": "crm_apps.forecast.tasks.take_forecast_snapshots",
+        "schedule": 7 * 24 * 3600,
+    },
+    "reassign-territories": {
+        "task": "crm_apps.forecast.tasks.reassign_territories",
+        "schedule": 24 * 3600,
+    },
+    "run-contract-renewals": {
+        "task": "crm_apps.contracts.tasks.run_renewals",
+        "schedule": 3600,
     },
 }
 

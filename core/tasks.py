@@ -10,6 +10,8 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 from tenant_schemas_celery.task import TenantTask as SchemaCarryingTask
 
+from core.zones import tenant_zone_active
+
 
 class NoTenantError(RuntimeError):
     """A tenant task was queued, or arrived at a worker, without a tenant schema."""
@@ -41,7 +43,9 @@ class TenantTask(SchemaCarryingTask):
     def __call__(self, *args, **kwargs):
         # The schema was switched from the message before this runs (task_prerun).
         self._require_tenant()
-        return super().__call__(*args, **kwargs)
+        # Times a task writes for people (reminders, e-mails) read in the tenant's zone.
+        with tenant_zone_active():
+            return super().__call__(*args, **kwargs)
 
 
 def tenant_url(path: str = "/") -> str:

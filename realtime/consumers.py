@@ -58,3 +58,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def job_progress(self, event):
         await self.send_json({"type": "job", "job": event["job"]})
+
+    async def board_move(self, event):
+        # A card moved on a sales board (sent only to users who may see that opportunity).
+        await self.send_json({"type": "board", "board": event["board"]})

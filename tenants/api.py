@@ -25,8 +25,8 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["id", "slug", "name", "status", "plan", "owner_email", "created", "url",
-                  "staff_count"]
+        fields = ["id", "slug", "name", "status", "plan", "owner_email", "time_zone", "created",
+                  "url", "staff_count"]
         read_only_fields = ["id", "status", "created", "url", "staff_count"]
         # Slug uniqueness and format are the provisioning service's to check, with its messages.
         extra_kwargs = {"slug": {"validators": []}}
@@ -98,7 +98,7 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             result = provision_tenant(slug=data["slug"], name=data["name"],
                                       owner_email=data.get("owner_email", ""),
-                                      plan=data.get("plan"))
+                                      plan=data.get("plan"), time_zone=data.get("time_zone"))
         except DjangoValidationError as exc:
             raise _as_drf_error(exc) from exc
         except TemplateOutOfDate as exc:

@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from core.zones import default_time_zone, zone_choices
 from tenants.models import Plan, PlatformSettings
 from tenants.slugs import validate_slug
 
@@ -15,6 +16,11 @@ class TenantCreateForm(forms.Form):
                            help_text=_("3-40 lowercase letters, digits or hyphens."))
     owner_email = forms.EmailField(label=_("Owner e-mail"))
     plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all(), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False, choices=zone_choices, initial=default_time_zone,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text=_("Where the company works: its pages and calendar count days there."),
+        error_messages={"invalid_choice": _("Choose a time zone from the list.")})
 
     def clean_slug(self):
         return validate_slug(self.cleaned_data["slug"])
@@ -22,6 +28,7 @@ class TenantCreateForm(forms.Form):
 
 class SignupForm(TenantCreateForm):
     plan = None
+    time_zone = None
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=8)
 
     def clean_password(self):

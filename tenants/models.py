@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from core.zones import default_time_zone, validate_time_zone
+
 
 class Plan(models.Model):
     code = models.SlugField(_("code"), unique=True)
@@ -40,6 +42,10 @@ class Tenant(TenantMixin):
     owner_email = models.EmailField(_("owner e-mail"), blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     status_changed = models.DateTimeField(_("status changed"), null=True, blank=True)
+    # Pages, "My day", the calendar, form inputs and the calendar feed count time here.
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone,
+                                 validators=[validate_time_zone],
+                                 help_text=_("An IANA time zone name, such as Asia/Shanghai."))
 
     # Provisioning creates and drops schemas itself (clone, spare pool), never on save().
     auto_create_schema = False

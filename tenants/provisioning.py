@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.tasks import send_email
+from core.zones import default_time_zone, is_zone_name
 from tenants import hooks
 from tenants.cloning import clone_template
 from tenants.models import Domain, Plan, PlatformSettings, Tenant
@@ -44,7 +45,7 @@ def default_plan() -> Plan | None:
     return platform.signup_plan or Plan.objects.order_by("monthly_price").first()
 
 
-def _validate(slug: str, name: str, owner_email: str) -> tuple[str, str]:
+def _validate(slug: str, name: str, owner_email: str, time_zone: str) -> tuple[str, str]:
     try:
         slug = validate_slug(slug)
     except ValidationError as exc:
@@ -56,12 +57,15 @@ def _validate(slug: str, name: str, owner_email: str) -> tuple[str, str]:
         validate_email(owner_email)
     except ValidationError as exc:
         raise ValidationError({"owner_email": _("Enter a valid e-mail address.")}) from exc
+    if not is_zone_name(time_zone):
+        raise ValidationError({"time_zone": _("Choose a time zone from the list, such as "
+                                              "Asia/Shanghai.")})
     return slug, name
 
 
 def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | None = None,
                      admin_password: str | None = None, admin_password_hash: str | None = None,
-                     owner_first_name: str = "",
+                     owner_first_name: str = "", time_zone: str | None = None,
                      language: str = "en", use_spare: bool = True,
                      refill: bool = True) -> ProvisionedTenant:
     """Create a tenant with its schema, domain, Wagtail site, Oscar defaults and first admin.
@@ -70,9 +74,11 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
     step leaves no schema, no tenant row, no domain, and the spare it took back in the pool.
     The owner's password comes as ``admin_password`` (hashed while the schema work runs) or
     already hashed; without either, the owner gets a one-time link to choose one.
+    ``time_zone`` (an IANA name) defaults to the site's ``TIME_ZONE``.
     """
     started = time.perf_counter()
-    slug, name = _validate(slug, name, owner_email)
+    time_zone = time_zone or default_time_zone()
+    slug, name = _validate(slug, name, owner_email, time_zone)
     if admin_password and not admin_password_hash:
         password_hash = _hasher.submit(make_password, admin_password)
     else:
@@ -84,7 +90,7 @@ def provision_tenant(*, slug: str, name: str, owner_email: str, plan: Plan | Non
     with transaction.atomic():
         tenant = Tenant.objects.create(
             schema_name=schema, slug=slug, name=name, owner_email=owner_email,
-            plan=plan or default_plan(),
+            plan=plan or default_plan(), time_zone=time_zone,
         )
         Domain.objects.create(domain=tenant.hostname, tenant=tenant, is_primary=True)
         from_spare = use_spare and claim_spare(schema, fingerprint)

@@ -58,7 +58,8 @@ class TenantCreateView(OperatorRequiredMixin, View):
             data = form.cleaned_data
             try:
                 result = provision_tenant(slug=data["slug"], name=data["name"],
-                                          owner_email=data["owner_email"], plan=data["plan"])
+                                          owner_email=data["owner_email"], plan=data["plan"],
+                                          time_zone=data["time_zone"] or None)
             except ValidationError as exc:
                 _form_errors_from(exc, form)
             except TemplateOutOfDate as exc:

@@ -41,6 +41,8 @@ class Activity(models.Model):
                                 on_delete=models.SET_NULL, related_name="activities")
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="activities")
+    lead = models.ForeignKey("sales.Lead", verbose_name=_("lead"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="activities")
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)

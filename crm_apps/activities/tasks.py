@@ -2,7 +2,8 @@
 
 from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,22 @@ from crm_apps.activities.sources import link_of
 from realtime.services import notify
 
 BATCH = 200
+
+
+def _local_moment(moment, zone) -> str:
+    """``moment`` in ``zone``, in the reader's language (the one active when read)."""
+    return formats.date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+
+
+def reminder_body(task):
+    """When the task is due, in the tenant's zone (the task runs in it), then its details;
+    lazy, so each recipient reads it in their own language."""
+    if task.due is None:
+        return task.body[:500]
+    zone = timezone.get_current_timezone()
+    due = format_lazy(_("Due {when} ({zone})"), when=lazy(_local_moment, str)(task.due, zone),
+                      zone=str(zone))
+    return format_lazy("{}\n\n{}", due, task.body[:500]) if task.body else due
 
 
 @shared_task(name="crm_apps.activities.tasks.send_due_reminders")
@@ -32,7 +49,7 @@ def send_due_reminders() -> int:
                 if recipient:
                     notify([recipient], kind=REMINDER.code,
                            title=format_lazy(_("Reminder: {subject}"), subject=task.subject),
-                           body=task.body[:500], link=link_of(task))
+                           body=reminder_body(task), link=link_of(task))
                     sent += 1
             # A flag of the reminder machinery, not a change to the activity: not audited.
             Activity.objects.filter(pk__in=[task.pk for task in batch]).update(reminded=True)

@@ -1,21 +1,13 @@
 """The time zone activity pages, "My day", the calendar and the feed count days in."""
 
 import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from core.zones import tenant_zone
 
-def tenant_zone() -> ZoneInfo:
-    """The tenant's own zone when the tenant records one (``time_zone``), else the site's
-    ``TIME_ZONE``: tenants have no zone of their own yet."""
-    name = getattr(getattr(connection, "tenant", None), "time_zone", "") or settings.TIME_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
+__all__ = ["TenantZoneMixin", "day_start", "local_today", "tenant_zone"]
 
 
 def local_today(zone: ZoneInfo | None = None) -> datetime.date:
@@ -28,12 +20,14 @@ def day_start(day: datetime.date, zone: ZoneInfo | None = None) -> datetime.date
 
 
 class TenantZoneMixin:
-    """Pages shown, and form times read, in the tenant's zone."""
+    """Pages shown, and form times read, in the tenant's zone (``self.zone``).
+
+    The request already runs in that zone (core.zones.TenantTimeZoneMiddleware); this makes
+    the view say so explicitly and restores, rather than drops, the zone active before, so
+    a response rendered after the view still reads times in the tenant's zone.
+    """
 
     def dispatch(self, request, *args, **kwargs):
         self.zone = tenant_zone()
-        timezone.activate(self.zone)
-        try:
+        with timezone.override(self.zone):
             return super().dispatch(request, *args, **kwargs)
-        finally:
-            timezone.deactivate()

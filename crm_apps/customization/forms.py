@@ -1,10 +1,12 @@
-"""Settings page forms of a tenant admin: a custom field definition, fields hidden from roles."""
+"""Settings page forms of a tenant admin: a custom field definition, fields hidden from roles,
+the workspace's general settings."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
+from core.zones import zone_choices
 from crm_apps.customization import rules
 from crm_apps.customization.models import CustomField
 
@@ -70,3 +72,18 @@ class CustomFieldForm(BootstrapFormMixin, forms.ModelForm):
             rules.follow_code_change(definition, old_code)
         return definition
 
+
+
+class GeneralSettingsForm(BootstrapFormMixin, forms.Form):
+    """The workspace's own settings: for now, the time zone its days are counted in."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=zone_choices,
+        help_text=_("Dates and times on every page, “My day”, the calendar, the calendar feed "
+                    "and times typed into forms follow this zone."),
+        error_messages={"required": _("Choose a time zone."),
+                        "invalid_choice": _("Choose a time zone from the list.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style()

@@ -1,17 +1,21 @@
-"""Settings pages of a tenant admin: custom fields per record type and fields hidden from roles."""
+"""Settings pages of a tenant admin: custom fields per record type, fields hidden from roles and
+the workspace's general settings (its time zone)."""
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 
+from core.models import AuditEntry
 from core.permissions import RoleRequiredMixin
 from core.roles import TENANT_ADMIN, role_label
+from core.zones import zone_of
 from crm_apps.customization import entities, rules
-from crm_apps.customization.forms import CustomFieldForm
+from crm_apps.customization.forms import CustomFieldForm, GeneralSettingsForm
 from crm_apps.customization.models import CustomField, FieldRestriction
 
 
@@ -135,3 +139,39 @@ class HiddenFieldsView(TenantAdminMixin, TemplateView):
 
 def box_name(entity: str, field: str) -> str:
     return f"hide:{entity}:{field}"
+
+
+class GeneralSettingsView(TenantAdminMixin, FormView):
+    """The workspace's time zone; a change is kept in the audit trail."""
+
+    template_name = "customization/general_settings.html"
+    form_class = GeneralSettingsForm
+
+    def get_initial(self):
+        return {"time_zone": self.request.tenant.time_zone}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        zone = zone_of(self.request.tenant)
+        context.update(zone=zone.key, local_now=timezone.localtime(timezone.now(), zone))
+        return context
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    @transaction.atomic
+    def form_valid(self, form):
+        from tenants.models import Tenant
+
+        # The row itself, not the request's copy (which may come from the host cache).
+        tenant = Tenant.objects.select_for_update().get(pk=self.request.tenant.pk)
+        old, new = tenant.time_zone, form.cleaned_data["time_zone"]
+        if old != new:
+            tenant.time_zone = new
+            tenant.save(update_fields=["time_zone"])  # its signal forgets the cached hosts
+            AuditEntry.objects.create(
+                record_type=tenant._meta.label_lower, record_id=str(tenant.pk),
+                action=AuditEntry.Action.UPDATED, actor=self.request.user,
+                changes={"time_zone": [old, new]})
+        messages.success(self.request, _("Settings saved. Time zone: %(zone)s.") % {"zone": new})
+        return HttpResponseRedirect(reverse("tenant-settings:general"))

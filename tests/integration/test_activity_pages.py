@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -364,8 +363,14 @@ def test_the_timeline_panel_renders_other_sources_and_loads_more(in_acme, org, o
     assert client.get(f"{APP}timeline/", {"account": org["theirs"].pk}).status_code == 404
 
 
-@override_settings(TIME_ZONE="Asia/Shanghai")
-def test_my_day_counts_days_in_the_tenant_zone(in_acme, org):
+@pytest.fixture
+def acme_in_shanghai(in_acme):
+    """acme counts its days in Shanghai (inside the test's transaction)."""
+    in_acme.tenant.time_zone = "Asia/Shanghai"
+    in_acme.tenant.save()
+
+
+def test_my_day_counts_days_in_the_tenant_zone(in_acme, org, acme_in_shanghai):
     rep, mine = org["rep"], org["mine"]
     today = local_today()
     midnight = day_start(today)  # 16:00 UTC the day before

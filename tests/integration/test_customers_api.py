@@ -450,7 +450,10 @@ def test_the_bin_is_emptied_after_thirty_days(in_acme, org):
         record.soft_delete()
         type(record).everything.filter(pk=record.pk).update(
             deleted_at=timezone.now() - timedelta(days=days))
-    assert empty_bin.apply().get() == {"activity": 0, "contact": 1, "account": 1}
+    removed = empty_bin.apply().get()
+    assert {kind: count for kind, count in removed.items() if count} == {
+        "contact": 1, "account": 1}
+    assert {"account", "contact", "activity"} <= set(removed)
     assert not Account.everything.filter(pk=old.pk).exists()
     assert not Contact.everything.filter(pk=contact.pk).exists()
     assert Account.everything.filter(pk=recent.pk).exists()  # still restorable

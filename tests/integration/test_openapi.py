@@ -10,6 +10,13 @@ EXPECTED_PATHS = [
     "/api/v1/teams/", "/api/v1/tags/", "/api/v1/customer-classes/", "/api/v1/audit/",
     "/api/v1/tokens/", "/api/v1/imports/contacts/", "/api/v1/custom-fields/",
     "/api/v1/hidden-fields/", "/api/v1/saved-views/",
+    "/api/v1/leads/", "/api/v1/leads/{id}/convert/", "/api/v1/leads/{id}/disqualify/",
+    "/api/v1/lead-assignment-rules/", "/api/v1/lead-scoring-rules/",
+    "/api/v1/territories/", "/api/v1/territories/reassign/", "/api/v1/quotas/",
+    "/api/v1/forecast/", "/api/v1/forecast/history/",
+    "/api/v1/pipelines/", "/api/v1/stages/", "/api/v1/opportunities/",
+    "/api/v1/opportunities/{id}/move/",
+    "/api/v1/contracts/", "/api/v1/contracts/{id}/", "/api/v1/contracts/{id}/renew/",
 ]
 
 

@@ -3,7 +3,7 @@
  *
  * The server's pushes are hints: after every (re)connect the list is fetched again from the API,
  * so anything sent while the socket was down still shows up. Other scripts listen to
- * `live:job` (detail: the job), `live:notification` (detail: the notification), `live:open` and
+ * `live:job` (detail: the job), `live:board` (detail: a moved sales card), `live:notification` (detail: the notification), `live:open` and
  * `live:closed` (and `live:signed-out`) on document. document.body.dataset.live says
  * "connecting", "open", "closed" or "signed-out".
  *
@@ -403,6 +403,9 @@
         break;
       case "job":
         emit("live:job", message.job);
+        break;
+      case "board":
+        emit("live:board", message.board); // a sales board card moved (board.js)
         break;
       default:
         break; // "pong" and anything newer than this script
