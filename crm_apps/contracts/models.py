@@ -1,17 +1,15 @@
 """Contracts: one row per term of an agreement with an account, linked to the term it renews."""
 
-from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_apps.customers.models import Account, Contact, LiveManager, Team
+from crm_apps.customers.models import Account, Contact, OwnedRecord
 
 NUMBER_PREFIX = "C-"
 
 
-class Contract(models.Model):
+class Contract(OwnedRecord):
     class BillingPeriod(models.TextChoices):
         MONTHLY = "monthly", _("Monthly")
         QUARTERLY = "quarterly", _("Quarterly")
@@ -56,17 +54,6 @@ class Contract(models.Model):
                                      null=True, blank=True, editable=False,
                                      on_delete=models.SET_NULL, related_name="+")
     notes = models.TextField(_("notes"), blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated = models.DateTimeField(_("updated"), auto_now=True)
-    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
-
-    objects = LiveManager()
-    everything = models.Manager()  # noqa: DJ012 - a second manager, not a field
-
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
@@ -99,10 +86,6 @@ class Contract(models.Model):
             self.number = f"{NUMBER_PREFIX}{self.pk:06d}"
             kwargs["force_insert"] = True
         super().save(*args, **kwargs)
-
-    def soft_delete(self) -> None:
-        self.deleted_at = timezone.now()
-        self.save(update_fields=["deleted_at", "updated"])
 
     @property
     def term_days(self) -> int:

@@ -61,21 +61,17 @@ class LiveManager(models.Manager):
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
-class CustomerRecord(models.Model):
-    """What accounts and contacts share: ownership, tags, classes, soft delete, timestamps."""
+class OwnedRecord(models.Model):
+    """What every owned record shares (customers, leads, deals, contracts): an owner and a team
+    for the visibility rule, timestamps, and soft delete into the bin."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
                               blank=True, on_delete=models.SET_NULL, related_name="+")
     team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
-    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
-    classes = models.ManyToManyField(CustomerClass, verbose_name=_("customer classes"),
-                                     blank=True, related_name="+")
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
-    # Values of the tenant's custom fields, by field code (crm_apps.customization.values).
-    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     objects = LiveManager()
     everything = models.Manager()  # noqa: DJ012 - a second manager, not a field
@@ -86,6 +82,19 @@ class CustomerRecord(models.Model):
     def soft_delete(self) -> None:
         self.deleted_at = timezone.now()
         self.save(update_fields=["deleted_at", "updated"])
+
+
+class CustomerRecord(OwnedRecord):
+    """What accounts and contacts add: tags, classes and custom fields."""
+
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+    classes = models.ManyToManyField(CustomerClass, verbose_name=_("customer classes"),
+                                     blank=True, related_name="+")
+    # Values of the tenant's custom fields, by field code (crm_apps.customization.values).
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta(OwnedRecord.Meta):
+        abstract = True
 
 
 class Account(CustomerRecord):

@@ -1,15 +1,13 @@
 """Leads, pipelines with their stages, and opportunities."""
 
-from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from crm_apps.customers.models import Account, Contact, LiveManager, Team
+from crm_apps.customers.models import Account, Contact, OwnedRecord
 
 
 class Pipeline(models.Model):
@@ -74,27 +72,13 @@ class Stage(models.Model):
         return (chinese and self.name_zh_hans) or self.name
 
 
-class SalesRecord(models.Model):
-    """What leads and opportunities share: ownership, custom fields, soft delete, timestamps."""
+class SalesRecord(OwnedRecord):
+    """What leads and opportunities add to an owned record: custom fields."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
-    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-    updated = models.DateTimeField(_("updated"), auto_now=True)
-    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
 
-    objects = LiveManager()
-    everything = models.Manager()  # noqa: DJ012 - a second manager, not a field
-
-    class Meta:
+    class Meta(OwnedRecord.Meta):
         abstract = True
-
-    def soft_delete(self) -> None:
-        self.deleted_at = timezone.now()
-        self.save(update_fields=["deleted_at", "updated"])
 
 
 class Lead(SalesRecord):

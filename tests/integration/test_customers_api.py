@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.accounts import create_user
@@ -255,13 +256,17 @@ def test_token_callers_are_the_actor_too(in_acme, org):
 
 def test_the_audit_trail_is_for_admins_and_filterable(in_acme, org):
     rep = signed_in(in_acme.host, "rep@acme.example")
+    since = timezone.now().isoformat()
     post(rep, "/api/v1/accounts/", {"name": "One"})
-    post(rep, "/api/v1/contacts/", {"email": "two@example.com"})
+    contact = post(rep, "/api/v1/contacts/", {"email": "two@example.com"}).json()
     assert rep.get("/api/v1/audit/").status_code == 403
     admin = signed_in(in_acme.host, "admin@acme.example")
-    contacts = admin.get("/api/v1/audit/?record_type=customers.contact").json()["results"]
+    contacts = admin.get("/api/v1/audit/", {"record_type": "customers.contact",
+                                            "since": since}).json()["results"]
     assert [e["changes"]["email"][1] for e in contacts] == ["two@example.com"]
-    by_rep = admin.get(f"/api/v1/audit/?actor={org['rep'].pk}&action=created").json()
+    assert [e["record_id"] for e in contacts] == [str(contact["id"])]
+    by_rep = admin.get("/api/v1/audit/", {"actor": org["rep"].pk, "action": "created",
+                                          "since": since}).json()
     assert len(by_rep["results"]) == 2
     assert admin.get("/api/v1/audit/?since=yesterday").status_code == 400
 
