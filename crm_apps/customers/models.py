@@ -13,7 +13,7 @@ class Team(models.Model):
     """A group of staff; records owned by a team are visible to its members and its lead."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    lead = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("lead"), null=True,
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("team lead"), null=True,
                              blank=True, on_delete=models.SET_NULL, related_name="teams_led")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"),
                                      blank=True, related_name="teams")
