@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from core.languages import in_reader_language
 
 
 class CustomField(models.Model):
@@ -47,15 +48,13 @@ class CustomField(models.Model):
     @property
     def display_label(self) -> str:
         """The label in the reader's language."""
-        if (get_language() or "").lower().startswith("zh") and self.label_zh_hans:
-            return self.label_zh_hans
-        return self.label
+        return in_reader_language(self.label, self.label_zh_hans)
 
     def choice_label(self, value: str) -> str:
-        chinese = (get_language() or "").lower().startswith("zh")
         for choice in self.choices:
             if choice.get("value") == value:
-                return (chinese and choice.get("label_zh_hans")) or choice.get("label") or value
+                return in_reader_language(choice.get("label") or value,
+                                          choice.get("label_zh_hans") or "")
         return value
 
 

@@ -4,9 +4,9 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import in_reader_language
 from crm_apps.customers.models import Account, Contact, OwnedRecord
 
 
@@ -32,8 +32,7 @@ class Pipeline(models.Model):
 
     @property
     def display_name(self) -> str:
-        chinese = (get_language() or "").lower().startswith("zh")
-        return (chinese and self.name_zh_hans) or self.name
+        return in_reader_language(self.name, self.name_zh_hans)
 
 
 class Stage(models.Model):
@@ -68,8 +67,7 @@ class Stage(models.Model):
 
     @property
     def display_name(self) -> str:
-        chinese = (get_language() or "").lower().startswith("zh")
-        return (chinese and self.name_zh_hans) or self.name
+        return in_reader_language(self.name, self.name_zh_hans)
 
 
 class SalesRecord(OwnedRecord):
