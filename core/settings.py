@@ -115,6 +115,7 @@ TENANT_APPS = [
     "crm_apps.sales",
     "crm_apps.forecast",
     "crm_apps.contracts",
+    "crm_apps.quotes",
     "cms",
     "portal",
     *OSCAR_APPS,
