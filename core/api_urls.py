@@ -23,5 +23,7 @@ urlpatterns = [
     path("", include("crm_apps.sales.lead_api_urls")),
     path("", include("crm_apps.forecast.api_urls")),
     path("", include("crm_apps.contracts.api_urls")),
+    path("", include("crm_apps.commissions.api_urls")),
+    path("", include("crm_apps.quotes.api_urls")),
     path("", include("crm_apps.sales.pipeline_api_urls")),
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,6 +117,7 @@ TENANT_APPS = [
     "crm_apps.forecast",
     "crm_apps.contracts",
     "crm_apps.quotes",
+    "crm_apps.commissions",
     "cms",
     "portal",
     *OSCAR_APPS,
@@ -358,6 +360,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_apps.sales.lead_tasks.rescore_leads",
         "schedule": 6 * 3600,
     },
+    # Nightly: cheap to train (a few thousand leads take about a second), and the open leads'
+    # predicted scores follow the activities logged during the day.
+    "retrain-lead-model": {
+        "task": "crm_apps.sales.prediction_tasks.retrain_lead_model",
+        "schedule": 24 * 3600,
+    },
     "send-activity-reminders": {
         "task": "crm_apps.activities.tasks.send_due_reminders",
         "schedule": 60,
@@ -373,6 +381,16 @@ CELERY_BEAT_SCHEDULE = {
     "run-contract-renewals": {
         "task": "crm_apps.contracts.tasks.run_renewals",
         "schedule": 3600,
+    },
+    # Monthly: the previous period's drafts get their final numbers. 12:00 UTC on the 1st is
+    # already the 1st (or the 2nd) in every tenant's time zone.
+    "refresh-commission-statements": {
+        "task": "crm_apps.commissions.tasks.refresh_statements",
+        "schedule": crontab(minute=0, hour=12, day_of_month=1),
+    },
+    "expire-quotes": {
+        "task": "crm_apps.quotes.tasks.expire_quotes",
+        "schedule": 24 * 3600,
     },
 }
 
@@ -397,6 +415,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by two components (a list and a detail serializer) get a name here.
+    "ENUM_NAME_OVERRIDES": {
+        "CommissionStatementStatusEnum": "crm_apps.commissions.models.CommissionStatement.Status",
+    },
 }
 
 # --- Stripe (per-tenant keys come later; these are the platform's) ---
@@ -410,6 +432,19 @@ from oscar.defaults import *  # noqa: E402, F403
 
 OSCAR_SHOP_NAME = "Shop"
 OSCAR_DEFAULT_CURRENCY = env("OSCAR_DEFAULT_CURRENCY", default="USD")
+# One order life cycle for store orders and orders from accepted quotes (the portal shows it).
+OSCAR_INITIAL_ORDER_STATUS = "Pending"
+OSCAR_INITIAL_LINE_STATUS = "Pending"
+OSCAR_ORDER_STATUS_PIPELINE = {
+    "Pending": ("Being processed", "Cancelled"),
+    "Being processed": ("Shipped", "Cancelled"),
+    "Shipped": ("Complete",),
+    "Complete": (),
+    "Cancelled": (),
+}
+OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+OSCAR_ORDER_STATUS_CASCADE = {"Being processed": "Being processed", "Shipped": "Shipped",
+                              "Complete": "Complete", "Cancelled": "Cancelled"}
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 SITE_ID = 1
 WAGTAIL_SITE_NAME = "CRM"

@@ -21,7 +21,7 @@ class ActivityFilter(django_filters.FilterSet):
 
     class Meta:
         model = Activity
-        fields = ["kind", "account", "contact", "owner", "assignee"]
+        fields = ["kind", "account", "contact", "lead", "owner", "assignee"]
 
     def filter_open(self, queryset, name, value):
         if value is None:

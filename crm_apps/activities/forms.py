@@ -3,9 +3,11 @@
 import datetime
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapFormMixin
 from crm_apps.activities.models import Activity
@@ -61,10 +63,12 @@ class ActivityForm(BootstrapFormMixin, forms.ModelForm):
                                      required=False)
     contact = ContactChoiceField(label=_("Contact"), queryset=Contact.objects.none(),
                                  required=False)
+    lead = forms.ModelChoiceField(label=pgettext_lazy("sales record", "Lead"), queryset=None,
+                                  required=False)
 
     class Meta:
         model = Activity
-        fields = ["subject", "account", "contact", "body"]
+        fields = ["subject", "account", "contact", "lead", "body"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,9 +79,14 @@ class ActivityForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["contact"].queryset = (visible(Contact.objects.all(), user)
                                            .select_related("account")
                                            .order_by("last_name", "first_name", "email"))
+        # Leads are the sales app's, named through the registry (activities sits below sales).
+        self.fields["lead"].queryset = visible(
+            apps.get_model("sales", "Lead").objects.all(), user).order_by(
+            "last_name", "first_name", "company", "pk")
         self.fields["account"].empty_label = _("No account")
         self.fields["contact"].empty_label = _("No contact")
-        for name in ("account", "contact"):
+        self.fields["lead"].empty_label = _("No lead")
+        for name in ("account", "contact", "lead"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "Choose one of the records you can see.")
         self.style()
@@ -85,13 +94,14 @@ class ActivityForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        account, contact = data.get("account"), data.get("contact")
+        account, contact, lead = data.get("account"), data.get("contact"), data.get("lead")
         if (account and contact and contact.account_id
                 and contact.account_id != account.pk):
             self.add_error("contact", _("This contact belongs to another account."))
-        if (not account and not contact and "account" not in self.errors
-                and "contact" not in self.errors and not self.may_stand_alone()):
-            raise forms.ValidationError(_("Link it to an account or a contact."))
+        if (not account and not contact and not lead
+                and not {"account", "contact", "lead"} & set(self.errors)
+                and not self.may_stand_alone()):
+            raise forms.ValidationError(_("Link it to an account, a contact or a lead."))
         return data
 
     def may_stand_alone(self) -> bool:
@@ -118,7 +128,7 @@ class TaskForm(ActivityForm):
 
     class Meta(ActivityForm.Meta):
         fields = ["subject", "due", "priority", "assignee", "reminder_at", "account", "contact",
-                  "body"]
+                  "lead", "body"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,7 +169,7 @@ class CallForm(ActivityForm):
                         "invalid": _("Enter a whole number of minutes.")})
 
     class Meta(ActivityForm.Meta):
-        fields = ["subject", "direction", "outcome", "account", "contact", "body"]
+        fields = ["subject", "direction", "outcome", "account", "contact", "lead", "body"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +203,7 @@ class MeetingForm(ActivityForm):
 
     class Meta(ActivityForm.Meta):
         fields = ["subject", "start", "end", "place", "attendees", "contact_attendees",
-                  "account", "contact", "body"]
+                  "account", "contact", "lead", "body"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,7 +247,7 @@ class EmailLogForm(ActivityForm):
 
     class Meta(ActivityForm.Meta):
         fields = ["subject", "direction", "sent_at", "email_from", "email_to", "account",
-                  "contact", "body"]
+                  "contact", "lead", "body"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

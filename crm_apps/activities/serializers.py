@@ -1,5 +1,6 @@
 """API representation of activities, with the rules of each kind."""
 
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -35,6 +36,9 @@ class ActivitySerializer(serializers.ModelSerializer):
                                                  required=False, allow_null=True)
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
                                                  required=False, allow_null=True)
+    lead = serializers.PrimaryKeyRelatedField(
+        queryset=apps.get_model("sales", "Lead").objects.all(), required=False,
+        allow_null=True)
     contact_attendees = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(),
                                                            many=True, required=False)
     duration_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
@@ -43,7 +47,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Activity
-        fields = ["id", "kind", "subject", "body", "owner", "account", "contact", "due",
+        fields = ["id", "kind", "subject", "body", "owner", "account", "contact", "lead", "due",
                   "priority", "assignee", "reminder_at", "reminded", "done_at", "direction",
                   "duration_seconds", "outcome", "start", "end", "place", "attendees",
                   "contact_attendees", "email_from", "email_to", "sent_at", "created",
@@ -55,7 +59,8 @@ class ActivitySerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             # Only records the caller may see can be linked; others are "does not exist".
-            for name, model in (("account", Account), ("contact", Contact)):
+            for name, model in (("account", Account), ("contact", Contact),
+                                ("lead", apps.get_model("sales", "Lead"))):
                 fields[name].queryset = visible(model.objects.all(), request.user)
             fields["contact_attendees"].child_relation.queryset = visible(
                 Contact.objects.all(), request.user)
@@ -89,15 +94,17 @@ class ActivitySerializer(serializers.ModelSerializer):
         if start and end and end < start:
             errors["end"] = _("A meeting cannot end before it starts.")
         account, contact = self._value(attrs, "account"), self._value(attrs, "contact")
+        lead = self._value(attrs, "lead")
         if (account is not None and contact is not None and contact.account_id
                 and contact.account_id != account.pk):
             errors["contact"] = _("This contact belongs to another account.")
-        if account is None and contact is None:
+        if account is None and contact is None and lead is None:
             user = self.context["request"].user
             owner = self._value(attrs, "owner") if ("owner" in attrs or self.instance) else user
             if kind != Kind.TASK or owner != user:
-                errors["non_field_errors"] = [_("Link the activity to an account or a contact "
-                                                "(only your own tasks may stand alone).")]
+                errors["non_field_errors"] = [_("Link the activity to an account, a contact or "
+                                                "a lead (only your own tasks may stand "
+                                                "alone).")]
         if errors:
             raise serializers.ValidationError(errors)
         if "reminder_at" in attrs and self.instance is not None and (

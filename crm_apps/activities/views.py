@@ -58,7 +58,7 @@ class ActivityMixin(StaffRequiredMixin, TenantZoneMixin):
 
     def get_queryset(self):
         return visible_activities(Activity.objects.all(), self.request.user).select_related(
-            "owner", "assignee", "account", "contact")
+            "owner", "assignee", "account", "contact", "lead")
 
 
 class ActivityListView(ActivityMixin, ListView):
@@ -102,6 +102,9 @@ class ActivityDetailView(ActivityMixin, DetailView):
             contact_visible=bool(activity.contact_id) and visible(
                 Contact.objects.filter(pk=activity.contact_id), user).exists(),
             contact_name=person_name(activity.contact) if activity.contact_id else "",
+            lead_visible=bool(activity.lead_id) and visible(
+                type(activity).lead.field.related_model.objects.filter(pk=activity.lead_id),
+                user).exists(),
             next_here=self.request.get_full_path())
         return context
 
@@ -149,9 +152,18 @@ class ActivityCreateView(ActivityFormMixin, CreateView):
         return FORMS[self.kind]
 
     def get_initial(self):
-        """The record the form was opened from (``?account=``, ``?contact=``), if visible."""
+        """The record the form was opened from (``?account=``, ``?contact=``, ``?lead=``), if
+        visible."""
         initial = super().get_initial()
         user = self.request.user
+        lead_id = self.request.GET.get("lead", "")
+        if lead_id.isdigit():
+            lead = visible(Activity.lead.field.related_model.objects.filter(pk=lead_id),
+                           user).first()
+            if lead:
+                initial["lead"] = lead.pk
+                if self.kind == Kind.EMAIL and lead.email:
+                    initial["email_from"] = lead.email
         contact_id = self.request.GET.get("contact", "")
         account_id = self.request.GET.get("account", "")
         contact = None

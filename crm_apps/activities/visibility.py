@@ -1,5 +1,7 @@
-"""Who sees which activities: those on customer records the user sees, plus their own."""
+"""Who sees which activities: those on customer records and leads the user sees, plus their
+own."""
 
+from django.apps import apps
 from django.db.models import Q
 
 from crm_apps.customers.models import Account, Contact
@@ -15,11 +17,14 @@ def attended_by(user) -> Q:
 
 
 def visible_activities(queryset, user):
-    """``queryset`` narrowed to activities on accounts or contacts ``user`` may see, and
-    activities ``user`` owns, is assigned or attends."""
+    """``queryset`` narrowed to activities on accounts, contacts or leads ``user`` may see,
+    and activities ``user`` owns, is assigned or attends."""
     if visible_filter(user) is None:
         return queryset
     accounts = visible(Account.objects.all(), user).values("pk")
     contacts = visible(Contact.objects.all(), user).values("pk")
-    return queryset.filter(Q(account__in=accounts) | Q(contact__in=contacts) | Q(owner=user)
-                           | Q(assignee=user) | attended_by(user))
+    # Leads are the sales app's; named through the registry (activities sits below sales).
+    leads = visible(apps.get_model("sales", "Lead").objects.all(), user).values("pk")
+    return queryset.filter(Q(account__in=accounts) | Q(contact__in=contacts)
+                           | Q(lead__in=leads) | Q(owner=user) | Q(assignee=user)
+                           | attended_by(user))

@@ -3,6 +3,7 @@
 from django.db import connection, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Account, Contact, OwnedRecord
 
@@ -18,7 +19,7 @@ class Contract(OwnedRecord):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("contract status", "Active")
         EXPIRED = "expired", _("Expired")
         CANCELLED = "cancelled", _("Cancelled")
         RENEWED = "renewed", _("Renewed")

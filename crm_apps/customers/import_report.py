@@ -11,7 +11,8 @@ from core.spreadsheets import safe_cell
 from realtime.jobs import MAX_ERRORS
 from realtime.models import Job
 
-IMPORT_JOB_KINDS = ("contact-import", "account-import")
+# Other kinds join through imports.register().
+IMPORT_JOB_KINDS = {"contact-import", "account-import"}
 
 
 def report_job(user, pk) -> Job:

@@ -29,12 +29,24 @@ from crm_apps.customers.import_files import (  # noqa: F401 - the import's publi
     file_format,
     read_upload,
 )
+from crm_apps.customers.import_report import IMPORT_JOB_KINDS
 from realtime.jobs import ERROR_REPORTS, start_job
 
 KINDS = {kind.code: kind for kind in (CONTACTS, ACCOUNTS)}
 JOB_KINDS = {kind.job_kind: kind for kind in KINDS.values()}
 # The job page links the import's own error report (row, column, value and the row's cells).
 ERROR_REPORTS.update({job_kind: "customer-imports:report" for job_kind in JOB_KINDS})
+TASKS: dict = {}  # kind code -> the Celery task that runs its job (filled below)
+
+
+def register(kind, task) -> None:
+    """Offer another kind of record (another app's, such as leads) on the import page and
+    API: ``task(job_id, *, language, **options)`` runs its job, like import_contacts."""
+    KINDS[kind.code] = kind
+    JOB_KINDS[kind.job_kind] = kind
+    TASKS[kind.code] = task
+    ERROR_REPORTS[kind.job_kind] = "customer-imports:report"
+    IMPORT_JOB_KINDS.add(kind.job_kind)
 
 
 def kind_named(code: str):
@@ -65,7 +77,7 @@ def _start(kind, user, *, filename: str, fmt: str, encoding: str, mapping: dict,
     options = {"name": stored, "fmt": fmt, "encoding": encoding, "mapping": mapping,
                "duplicates": duplicates, "dry_run": dry_run, "user_id": user.pk,
                "language": language}
-    task = import_accounts if kind is ACCOUNTS else import_contacts
+    task = TASKS[kind.code]
     # robust: when tasks run in place (no broker), a failed import is reported on its job
     # page, not as an error of the request that queued it.
     transaction.on_commit(lambda: task.delay(str(job.pk), **options), robust=True)
@@ -127,3 +139,6 @@ def import_accounts(job_id: str, *, language: str = "", **options) -> dict:
     """The account import job: messages in the language of the user who started it."""
     with translation.override(language or None):
         return import_base.run_import(ACCOUNTS, AccountImporter, job_id, **options)
+
+
+TASKS.update({CONTACTS.code: import_contacts, ACCOUNTS.code: import_accounts})

@@ -67,12 +67,13 @@ class BulkActionView(ListActionMixin, View):
     filters. Only records the user may see are touched; any other id counts as skipped."""
 
     http_method_names = ["post"]
+    actions = ACTIONS  # a list of another model offers its own (each a do_<action> method)
 
     def post(self, request, *args, **kwargs):
         data = request.POST
         query = QueryDict(data.get("query", ""))
         action = data.get("action", "")
-        if action not in ACTIONS:
+        if action not in self.actions:
             messages.error(request, _("Choose an action to apply to the selection."))
             return _back_to(self.list_url, query)
         ids = self.selection(data, query)

@@ -1,5 +1,5 @@
 """Settings page forms of a tenant admin: a custom field definition, fields hidden from roles,
-the workspace's general settings."""
+the workspace's general settings, the branding of its documents."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import BootstrapFormMixin
 from core.zones import zone_choices
 from crm_apps.customization import rules
-from crm_apps.customization.models import CustomField
+from crm_apps.customization.models import Branding, CustomField
 
 
 class CustomFieldForm(BootstrapFormMixin, forms.ModelForm):
@@ -87,3 +87,48 @@ class GeneralSettingsForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.style()
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIDE = 4000
+LOGO_FORMATS = {"PNG", "JPEG"}
+
+
+class BrandingForm(BootstrapFormMixin, forms.ModelForm):
+    """The tenant's brand colour, logo and the legal lines its documents carry."""
+
+    class Meta:
+        model = Branding
+        fields = ["brand_color", "logo", "legal_name", "legal_name_zh_hans", "address",
+                  "address_zh_hans", "tax_id", "contact_line"]
+        widgets = {"brand_color": forms.TextInput(attrs={"type": "color"}),
+                   "address": forms.Textarea(attrs={"rows": 3}),
+                   "address_zh_hans": forms.Textarea(attrs={"rows": 3}),
+                   "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"})}
+        help_texts = {"logo": _("PNG or JPEG, at most 1 MB; shown at the top of quotes and "
+                                "invoices and on the customer's quote page.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style()
+        self.fields["brand_color"].widget.attrs["class"] = "form-control form-control-color"
+
+    def clean_brand_color(self):
+        return self.cleaned_data["brand_color"].lower()
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        image = getattr(logo, "image", None)  # set by ImageField on a new upload only
+        if image is None:
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise ValidationError(_("The logo is larger than 1 MB."), code="too_large")
+        if image.format not in LOGO_FORMATS:
+            raise ValidationError(_("Upload the logo as a PNG or JPEG image."),
+                                  code="bad_format")
+        if max(image.size) > LOGO_MAX_SIDE:
+            raise ValidationError(_("The logo is larger than 4000 pixels on a side."),
+                                  code="too_wide")
+        # Named after what it is, whatever it was called: the page serves it by its name.
+        logo.name = "logo.png" if image.format == "PNG" else "logo.jpg"
+        return logo

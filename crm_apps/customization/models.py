@@ -1,7 +1,10 @@
-"""What a tenant admin defines: custom fields, field restrictions per role, saved list views."""
+"""What a tenant admin defines: custom fields, field restrictions per role, saved list views and
+the branding of the documents the tenant sends (quotes, invoices)."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,3 +102,66 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+DEFAULT_BRAND_COLOR = "#0d6efd"
+
+
+class Branding(models.Model):
+    """How the tenant's documents and customer-facing pages look: one row per tenant schema.
+
+    The legal lines are what a quote or an invoice must carry; the Chinese variants are used
+    for documents written in Chinese when filled in.
+    """
+
+    brand_color = models.CharField(
+        _("brand colour"), max_length=7, default=DEFAULT_BRAND_COLOR,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$",
+                                   _("Enter a colour as # and six hex digits, such as #0d6efd."))])
+    # Stored through the tenant file storage, under MEDIA_ROOT/<schema>/branding/.
+    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    legal_name_zh_hans = models.CharField(_("legal name (Chinese)"), max_length=200,
+                                          blank=True)
+    address = models.TextField(_("address"), max_length=500, blank=True,
+                               help_text=_("One line per line of the letterhead."))
+    address_zh_hans = models.TextField(_("address (Chinese)"), max_length=500, blank=True)
+    tax_id = models.CharField(_("tax ID"), max_length=60, blank=True,
+                              help_text=_("VAT number or unified social credit code."))
+    contact_line = models.CharField(_("contact line"), max_length=200, blank=True,
+                                    help_text=_("Phone, e-mail or website shown under the "
+                                                "address."))
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("branding")
+        verbose_name_plural = _("branding")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="branding_single_row")]
+
+    def __str__(self):
+        return self.legal_name or str(_("Branding"))
+
+    @classmethod
+    def current(cls) -> "Branding":
+        """The tenant's branding; an unsaved default until an admin saves the settings page."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    @property
+    def display_legal_name(self) -> str:
+        return in_reader_language(self.legal_name, self.legal_name_zh_hans)
+
+    @property
+    def display_address_lines(self) -> list[str]:
+        text = in_reader_language(self.address, self.address_zh_hans)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    @property
+    def text_on_brand(self) -> str:
+        """Black or white, whichever reads better on the brand colour (WCAG luminance)."""
+        red, green, blue = (int(self.brand_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+        def linear(channel: float) -> float:
+            return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+        luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+        return "#000000" if luminance > 0.179 else "#ffffff"

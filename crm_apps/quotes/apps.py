@@ -11,6 +11,9 @@ class QuotesConfig(AppConfig):
 
     def ready(self):
         from core import audit
+        from crm_apps.customers import binned
+        from crm_apps.quotes import notifications, sources  # noqa: F401 - registrations
         from crm_apps.quotes.models import Quote
 
         audit.register(Quote)
+        binned.register("quote", Quote, _("Quotes"))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Account, Contact, OwnedRecord
 
@@ -24,7 +25,7 @@ class Quote(OwnedRecord):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("quote status", "Sent")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Expired")

@@ -26,6 +26,14 @@ class SalesConfig(AppConfig):
             assignment,
             lead_signals,
             lead_tasks,
+            prediction_signals,
+            prediction_tasks,
         )
 
         lead_signals.connect()
+        prediction_signals.connect()
+
+        # Leads on the import page and API of the customers' import framework.
+        from crm_apps.sales import lead_import
+
+        lead_import.register()

@@ -1,23 +1,28 @@
 """The sales pages: the pipeline board, the opportunity list, detail and forms."""
 
+import math
+
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
 from core import audit
 from core.audit import acting_as
 from core.permissions import StaffRequiredMixin
 from crm_apps.customers.paging import IdsFirstPaginator
-from crm_apps.sales.models import Opportunity, Pipeline
+from crm_apps.sales.models import Opportunity, Pipeline, Stage
 from crm_apps.sales.opportunity_filters import OpportunityFilter
 from crm_apps.sales.opportunity_forms import OpportunityForm
 from crm_apps.sales.pipeline_services import (
-    BOARD_ORDER,
     amount_hidden,
+    board_snapshot,
+    column_cards,
     column_totals,
     default_pipeline,
     push_if_moved,
@@ -28,8 +33,16 @@ SORTS = {"name": "name", "amount": "amount", "expected_close": "expected_close",
          "stage": "stage__position", "created": "created"}
 
 
+def move_options(stage: Stage, stages) -> str:
+    """The options of a card's "Move to…" select in ``stage``'s column: every other stage."""
+    return format_html_join("", '<option value="{}">{}</option>',
+                            [(other.pk, other.display_name) for other in stages
+                             if other.pk != stage.pk])
+
+
 class BoardView(StaffRequiredMixin, TemplateView):
-    """A column per stage with the cards, count and total the user may see."""
+    """A column per stage with the count and total of every card the user may see, and the
+    first cards of each (the rest load on demand: a column may hold thousands)."""
 
     template_name = "sales/board.html"
 
@@ -42,18 +55,39 @@ class BoardView(StaffRequiredMixin, TemplateView):
             raise Http404(_("No such pipeline."))
         columns = []
         if pipeline is not None:
-            cards = (visible_opportunities(self.request.user).filter(pipeline=pipeline)
-                     .select_related("account", "owner").order_by(*BOARD_ORDER))
-            by_stage = {}
-            for card in cards:
-                by_stage.setdefault(card.stage_id, []).append(card)
-            totals = column_totals(pipeline, self.request.user)
+            user = self.request.user
+            totals = column_totals(pipeline, user)
             stages = list(pipeline.stages.all())
-            columns = [{"stage": stage, "cards": by_stage.get(stage.pk, []),
-                        **totals[stage.pk]} for stage in stages]
+            for stage in stages:
+                cards, more = column_cards(stage, user)
+                columns.append({"stage": stage, "cards": cards, "more": more,
+                                "move_options": move_options(stage, stages),
+                                **totals[stage.pk]})
         return super().get_context_data(pipelines=pipelines, pipeline=pipeline,
                                         columns=columns, active="pipeline",
                                         hide_amount=amount_hidden(self.request.user), **kwargs)
+
+
+class BoardCardsView(StaffRequiredMixin, View):
+    """The next cards of one board column (``stage``), after the card at ``position``/``after``
+    (the last one the board holds): list items for board.js to append, with the next
+    "Load more" when cards remain."""
+
+    def get(self, request):
+        stage_id, after_id = request.GET.get("stage", ""), request.GET.get("after", "")
+        try:
+            position = float(request.GET.get("position", ""))
+        except ValueError:
+            position = math.nan
+        if not (stage_id.isdigit() and after_id.isdigit() and math.isfinite(position)):
+            return HttpResponseBadRequest(_("Give the column (stage) and the last card shown "
+                                            "(position and after)."))
+        stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=stage_id)
+        cards, more = column_cards(stage, request.user, after=(position, int(after_id)))
+        options = move_options(stage, stage.pipeline.stages.all())
+        return render(request, "sales/_board_cards.html", {
+            "column": {"stage": stage, "cards": cards, "more": more, "move_options": options},
+            "hide_amount": amount_hidden(request.user)})
 
 
 class OpportunityListView(StaffRequiredMixin, ListView):
@@ -123,12 +157,11 @@ class OpportunityFormMixin(VisibleOpportunityMixin):
         return initial
 
     def form_valid(self, form):
-        old_stage = Opportunity.objects.get(pk=form.instance.pk).stage \
-            if form.instance.pk else None
+        before = board_snapshot(form.instance.pk) if form.instance.pk else None
         with acting_as(self.request.user):
             self.object = form.save()
-        if old_stage is not None:
-            push_if_moved(self.object, old_stage, self.request.user)
+        if before is not None:
+            push_if_moved(self.object, before, self.request.user)
         messages.success(self.request, self.success_message % {"name": self.object.name})
         return redirect(reverse("sales:opportunity-detail", args=[self.object.pk]))
 

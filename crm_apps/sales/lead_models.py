@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Team
 
@@ -78,7 +79,7 @@ class ScoringRule(models.Model):
     name = models.CharField(_("name"), max_length=100, blank=True)
     field = models.CharField(_("field"), max_length=30, choices=SCORED_FIELDS)
     operator = models.CharField(_("operator"), max_length=10, choices=Operator.choices)
-    value = models.CharField(_("value"), max_length=200, blank=True)
+    value = models.CharField(pgettext_lazy("rule", "value"), max_length=200, blank=True)
     points = models.IntegerField(_("points"))
     active = models.BooleanField(_("active"), default=True)
 

@@ -1,11 +1,13 @@
 """API representations of leads and of the rules that assign and score them."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm_apps.activities.models import Activity
 from crm_apps.customers.models import Team
 from crm_apps.customers.serializers import staff_users
 from crm_apps.customization.drf import CustomizableSerializerMixin, CustomValuesField
+from crm_apps.sales import prediction
 from crm_apps.sales.models import ActivityPoints, AssignmentRule, Lead, ScoringRule
 
 WRITABLE_STATUSES = [Lead.Status.NEW, Lead.Status.WORKING, Lead.Status.QUALIFIED,
@@ -16,6 +18,14 @@ def validate_country_code(value: str) -> str:
     if value and (len(value) != 2 or not value.isalpha()):
         raise serializers.ValidationError("Use a two-letter ISO 3166 code, such as CN.")
     return value.upper()
+
+
+class ScoreFactorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text='The lead field behind the factor ("source", '
+                                            '"title", "custom.<code>", "activities"...).')
+    label = serializers.CharField(help_text="The lead's value, in words.")
+    effect = serializers.FloatField(
+        help_text="Change in log-odds against an average closed lead; positive raises it.")
 
 
 class LeadSerializer(CustomizableSerializerMixin, serializers.ModelSerializer):
@@ -29,6 +39,9 @@ class LeadSerializer(CustomizableSerializerMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=WRITABLE_STATUSES, required=False)
     custom = CustomValuesField()
     name = serializers.CharField(source="__str__", read_only=True)
+    score_factors = serializers.SerializerMethodField(
+        help_text="What moves the predicted score most, largest first: empty without an "
+                  "active model, null in lists.")
 
     class Meta:
         model = Lead
@@ -36,9 +49,16 @@ class LeadSerializer(CustomizableSerializerMixin, serializers.ModelSerializer):
                   "website", "industry", "country", "region", "territory", "source",
                   "campaign", "status", "disqualified_reason", "notes", "score",
                   "predicted_score", "converted_at", "account", "contact", "owner", "team",
-                  "custom", "created", "updated"]
+                  "custom", "created", "updated", "score_factors"]
         read_only_fields = ["score", "predicted_score", "converted_at", "account", "contact",
                             "created", "updated"]
+
+    @extend_schema_field(ScoreFactorSerializer(many=True, allow_null=True))
+    def get_score_factors(self, lead):
+        if self.parent is not None:  # a row of a list: the factors cost queries per lead
+            return None
+        request = self.context.get("request")
+        return prediction.explain(lead, getattr(request, "user", None))
 
     def validate_country(self, value):
         return validate_country_code(value)

@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
 from core.permissions import StaffRequiredMixin
+from crm_apps.customers.forms import active_staff
 from crm_apps.customers.models import Team
 from crm_apps.customers.paging import IdsFirstPaginator
 from crm_apps.customers.visibility import visible
@@ -19,6 +20,7 @@ from crm_apps.sales.lead_filters import LeadFilter
 from crm_apps.sales.lead_forms import ConvertForm, LeadForm
 from crm_apps.sales.models import Lead
 
+RECENT_ACTIVITIES = 20
 SORTS = {"newest": "-id", "oldest": "id", "score": "-score", "score_low": "score",
          "company": "company", "name": "last_name"}
 
@@ -34,11 +36,16 @@ class LeadListView(VisibleLeadsMixin, ListView):
     paginator_class = IdsFirstPaginator
 
     def get_queryset(self):
+        return self.filtered(self.request.GET)
+
+    def filtered(self, query):
+        """Visible leads as ``query`` filters and sorts them (the page's own query string,
+        or the one a bulk action or an export replays)."""
         # A page ignores a malformed filter value rather than failing (the API answers 400).
-        self.filterset = LeadFilter(self.request.GET or None, super().get_queryset(),
+        self.filterset = LeadFilter(query or None, super().get_queryset(),
                                     request=self.request)
         queryset = self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset
-        self.sort = self.request.GET.get("sort", "newest")
+        self.sort = query.get("sort", "newest")
         if self.sort not in SORTS:
             self.sort = "newest"
         return queryset.order_by(SORTS[self.sort], "-id")
@@ -50,6 +57,9 @@ class LeadListView(VisibleLeadsMixin, ListView):
         context.update(filter=self.filterset, sort=self.sort, statuses=Lead.Status.choices,
                        sources=Lead.Source.choices, teams=Team.objects.order_by("name"),
                        page_query=state.urlencode(), active="leads",
+                       owners=active_staff(),
+                       form_statuses=[(value, label) for value, label in Lead.Status.choices
+                                      if value != Lead.Status.CONVERTED],
                        sorts=[("newest", _("Newest")), ("score", _("Highest score")),
                               ("score_low", _("Lowest score")), ("company", _("Company")),
                               ("name", _("Last name")), ("oldest", _("Oldest"))])
@@ -62,6 +72,11 @@ class LeadDetailView(VisibleLeadsMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(active="leads",
+                       activities=self.object.activities.select_related("owner")
+                       .order_by("-id")[:RECENT_ACTIVITIES],
+                       activity_kinds=[("call", _("Call")), ("meeting", _("Meeting")),
+                                       ("note", _("Note")), ("task", _("Task")),
+                                       ("email", _("E-mail"))],
                        can_convert=self.object.status == Lead.Status.QUALIFIED,
                        opportunities=visible(self.object.opportunities.all(),
                                              self.request.user))

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.languages import in_reader_language
 from crm_apps.customers.models import Account, Contact, OwnedRecord
@@ -39,7 +40,7 @@ class Stage(models.Model):
     """A column of a pipeline's board, with the chance of winning from there."""
 
     class Outcome(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal outcome", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -199,3 +200,4 @@ from crm_apps.sales.lead_models import (  # noqa: E402, F401
     AssignmentRule,
     ScoringRule,
 )
+from crm_apps.sales.prediction_models import LeadScoreModel  # noqa: E402, F401

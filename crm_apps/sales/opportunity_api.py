@@ -1,6 +1,8 @@
 """The sales pipeline API: pipelines and stages (tenant admins change them) and opportunities
 with filters, cursor pages, visibility and the board move."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -26,6 +28,11 @@ from crm_apps.sales.opportunity_serializers import (
     StageOrderSerializer,
     StageSerializer,
 )
+
+
+def board_client(header: str) -> str:
+    """The board page a move came from (an opaque id it echoes back), if well-formed."""
+    return header if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", header) else ""
 
 
 class AdminWritesMixin:
@@ -134,14 +141,16 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             serializer.save()
 
     def perform_update(self, serializer):
-        old_stage = serializer.instance.stage
+        before = pipeline_services.board_snapshot(serializer.instance.pk)
         with acting_as(self.request.user):
             saved = serializer.save()
-        pipeline_services.push_if_moved(saved, old_stage, self.request.user)
+        pipeline_services.push_if_moved(saved, before, self.request.user)
 
     def perform_destroy(self, instance):
+        before = pipeline_services.board_snapshot(instance.pk)
         with acting_as(self.request.user):
             instance.soft_delete()
+        pipeline_services.push_removal(instance, before, self.request.user)
 
     @extend_schema(request=MoveSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
@@ -156,7 +165,8 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             moved = pipeline_services.move(
                 opportunity, data["stage"], user=request.user, before=data.get("before"),
                 after=data.get("after"), position=data.get("position"),
-                lost_reason=data.get("lost_reason", ""))
+                lost_reason=data.get("lost_reason", ""),
+                origin=board_client(request.headers.get("X-Board-Client", "")))
         except Opportunity.DoesNotExist:
             raise NotFound from None
         except DjangoValidationError as error:

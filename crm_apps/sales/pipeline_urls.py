@@ -7,6 +7,7 @@ from crm_apps.sales import board_views
 app_name = "sales"
 urlpatterns = [
     path("pipeline/", board_views.BoardView.as_view(), name="board"),
+    path("pipeline/cards/", board_views.BoardCardsView.as_view(), name="board-cards"),
     path("opportunities/", board_views.OpportunityListView.as_view(),
          name="opportunity-list"),
     path("opportunities/new/", board_views.OpportunityCreateView.as_view(),

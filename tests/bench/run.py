@@ -33,12 +33,12 @@ from tests.bench.report import (
 ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
-               "ws_single_rounds": 5, "list_requests": 100}
+               "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
-                "list_requests": 20}
+                "list_requests": 20, "pipeline_requests": 20}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists")
+              "lists", "pipeline")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -222,6 +222,15 @@ def report_lists(counts: dict, run_line: str) -> None:
     write_section("lists", list_section(result, run_line))
 
 
+def report_pipeline(counts: dict, run_line: str) -> None:
+    from tests.bench.pipeline_bench import OPEN, pipeline_section, run_pipeline_bench
+
+    step(f"benchmark 7: pipeline board and forecast with {OPEN:,} open opportunities")
+    result = run_pipeline_bench(dict(os.environ), counts["pipeline_requests"])
+    print(f"  p95 < 150 ms on every row: met {verdict(result.target_met)}", flush=True)
+    write_section("pipeline", pipeline_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -261,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         report_import(run_note(timestamp, hostname))
     if "lists" in selected:
         report_lists(counts, run_note(timestamp, hostname))
+    if "pipeline" in selected:
+        report_pipeline(counts, run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

@@ -183,7 +183,7 @@ def test_links_and_people_are_limited_to_what_the_user_may_choose(in_acme, org):
     assert "Southern Steel" not in page
     # A note must be about something; a task for oneself need not be.
     page = text(client.post(f"{APP}new/note/", {"subject": "Floating"}), 400)
-    assert "Link it to an account or a contact." in page
+    assert "Link it to an account, a contact or a lead." in page
     response = client.post(f"{APP}new/task/", {"subject": "Plan my week", "priority": "low",
                                                "due": "2030-01-02T10:00",
                                                "assignee": org["rep"].pk})

@@ -217,7 +217,7 @@ def test_a_missing_file_a_big_file_and_an_unknown_kind(in_acme, admin, monkeypat
     response = admin.post(START, {"kind": "contacts"})
     assert response.status_code == 400
     assert "Choose the file" in response.content.decode()
-    response = admin.post(START, {"kind": "leads", "file": upload("a.csv", b"a\n1\n")})
+    response = admin.post(START, {"kind": "invoices", "file": upload("a.csv", b"a\n1\n")})
     assert response.status_code == 400
     monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 100)
     response = admin.post(START, {"kind": "contacts",

@@ -12,11 +12,22 @@ EXPECTED_PATHS = [
     "/api/v1/hidden-fields/", "/api/v1/saved-views/",
     "/api/v1/leads/", "/api/v1/leads/{id}/convert/", "/api/v1/leads/{id}/disqualify/",
     "/api/v1/lead-assignment-rules/", "/api/v1/lead-scoring-rules/",
+    "/api/v1/lead-score-models/", "/api/v1/lead-score-models/retrain/",
+    "/api/v1/imports/leads/", "/api/v1/imports/leads/preview/",
     "/api/v1/territories/", "/api/v1/territories/reassign/", "/api/v1/quotas/",
     "/api/v1/forecast/", "/api/v1/forecast/history/",
     "/api/v1/pipelines/", "/api/v1/stages/", "/api/v1/opportunities/",
     "/api/v1/opportunities/{id}/move/",
     "/api/v1/contracts/", "/api/v1/contracts/{id}/", "/api/v1/contracts/{id}/renew/",
+    "/api/v1/quotes/", "/api/v1/quotes/{id}/", "/api/v1/quotes/{id}/new-version/",
+    "/api/v1/quotes/{id}/send/", "/api/v1/quotes/{id}/pdf/", "/api/v1/catalogue-products/",
+    "/api/v1/commission-plans/", "/api/v1/commission-plans/{id}/",
+    "/api/v1/commission-statements/", "/api/v1/commission-statements/{id}/",
+    "/api/v1/commission-statements/{id}/recompute/",
+    "/api/v1/commission-statements/{id}/submit/",
+    "/api/v1/commission-statements/{id}/approve/",
+    "/api/v1/commission-statements/{id}/reject/",
+    "/api/v1/commission-statements/generate/",
 ]
 
 

@@ -211,7 +211,8 @@ def test_boards_are_told_of_moves_made_by_the_api_and_the_edit_form(
         board, monkeypatch, django_capture_on_commit_callbacks):
     pushed = []
     monkeypatch.setattr(pipeline_services, "push_move",
-                        lambda card, old, actor: pushed.append((card.pk, old.pk, card.stage_id)))
+                        lambda card, old, actor, **_kwargs: pushed.append(
+                            (card.pk, old.pk, card.stage_id)))
     card, target = board["cards"]["a"], board["stages"]["Qualification"]
     client = signed_in("acme.localhost", "rep@acme.example")
     with django_capture_on_commit_callbacks(execute=True):

@@ -42,8 +42,10 @@
     clear.classList.toggle("d-none", count === 0);
     form.classList.toggle("has-selection", count > 0);
     boxes.forEach(function (box) { box.closest("tr").classList.toggle("table-active", box.checked); });
-    mergeOption.disabled = all || count !== 2;
-    if (mergeOption.disabled && action.value === "merge") action.value = "";
+    if (mergeOption) {  // lists without merging (leads) have no such option
+      mergeOption.disabled = all || count !== 2;
+      if (mergeOption.disabled && action.value === "merge") action.value = "";
+    }
     form.querySelectorAll("[data-for]").forEach(function (group) {
       group.hidden = group.dataset.for.split(" ").indexOf(action.value) < 0;
     });
