@@ -1,16 +1,19 @@
 """Contracts: one row per term of an agreement with an account, linked to the term it renews."""
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Account, Contact, OwnedRecord
+from crm_apps.customers.numbering import NumberedFromId
 
 NUMBER_PREFIX = "C-"
 
 
-class Contract(OwnedRecord):
+class Contract(NumberedFromId, OwnedRecord):
+    number_prefix = NUMBER_PREFIX
+
     class BillingPeriod(models.TextChoices):
         MONTHLY = "monthly", _("Monthly")
         QUARTERLY = "quarterly", _("Quarterly")
@@ -75,18 +78,6 @@ class Contract(OwnedRecord):
 
     def __str__(self):
         return f"{self.number} {self.name}".strip()
-
-    def save(self, *args, **kwargs):
-        if self.pk is None and not self.number:
-            # The number comes from the table's own id sequence: unique in the tenant (each
-            # tenant has its own schema and so its own sequence) and known before the insert.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))",
-                               [self._meta.db_table])
-                self.pk = cursor.fetchone()[0]
-            self.number = f"{NUMBER_PREFIX}{self.pk:06d}"
-            kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
     @property
     def term_days(self) -> int:

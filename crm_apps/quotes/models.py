@@ -3,12 +3,13 @@
 import secrets
 from decimal import Decimal
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Account, Contact, OwnedRecord
+from crm_apps.customers.numbering import NumberedFromId
 
 NUMBER_PREFIX = "Q-"
 ZERO = Decimal("0.00")
@@ -19,9 +20,11 @@ def new_access_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Quote(OwnedRecord):
+class Quote(NumberedFromId, OwnedRecord):
     """One version of a quote. A new version copies the lines and supersedes the one before;
     only the newest sent version can be accepted."""
+
+    number_prefix = NUMBER_PREFIX
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -106,17 +109,6 @@ class Quote(OwnedRecord):
     @property
     def label(self) -> str:
         return f"{self.number} v{self.version}" if self.version > 1 else self.number
-
-    def save(self, *args, **kwargs):
-        if self.pk is None and not self.number:
-            # Numbered from the table's own id sequence: unique within the tenant's schema.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))",
-                               [self._meta.db_table])
-                self.pk = cursor.fetchone()[0]
-            self.number = f"{NUMBER_PREFIX}{self.pk:06d}"
-            kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
