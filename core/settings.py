@@ -118,6 +118,7 @@ TENANT_APPS = [
     "crm_apps.contracts",
     "crm_apps.quotes",
     "crm_apps.commissions",
+    "crm_apps.service",
     "cms",
     "portal",
     *OSCAR_APPS,

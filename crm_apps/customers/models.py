@@ -175,6 +175,14 @@ class Contact(CustomerRecord):
                                 on_delete=models.SET_NULL, related_name="contacts")
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     other_emails = models.JSONField(_("other e-mails"), default=list, blank=True)
+    # The customer's own sign-in to the portal (and the shop): one identity, one contact.
+    portal_user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("portal login"),
+                                       null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="portal_contact")
+    # A company's portal admin sees every ticket and order of the account, not only their own.
+    portal_admin = models.BooleanField(
+        _("company portal admin"), default=False,
+        help_text=_("Sees all tickets, orders and invoices of the account in the portal."))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
