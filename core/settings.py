@@ -300,6 +300,10 @@ STORAGES = {
 }
 TENANT_EXPORT_DIR = Path(env("TENANT_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Ticket attachments: per file, and all the files of one message together.
+TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+TICKET_MESSAGE_ATTACHMENTS_MAX_BYTES = env.int("TICKET_MESSAGE_ATTACHMENTS_MAX_BYTES",
+                                               default=25 * 1024 * 1024)
 
 # --- E-mail: console by default; SMTP (or any backend) from the environment ---
 EMAIL_BACKEND = env(
@@ -327,6 +331,8 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task for ano
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "crm"
+# Task modules not named tasks.py, which autodiscovery would miss.
+CELERY_IMPORTS = ("crm_apps.service.sla_tasks",)
 # One Redis may serve several deployments (or test runs): every broker and result key is
 # prefixed like the cache's keys.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -393,6 +399,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_apps.quotes.tasks.expire_quotes",
         "schedule": 24 * 3600,
     },
+    "warn-before-sla-breach": {
+        "task": "crm_apps.service.sla_tasks.warn_before_breach",
+        "schedule": 5 * 60,
+    },
+    "escalate-sla-breaches": {
+        "task": "crm_apps.service.sla_tasks.escalate_breaches",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- API ---
@@ -419,6 +433,11 @@ SPECTACULAR_SETTINGS = {
     # Choice sets shared by two components (a list and a detail serializer) get a name here.
     "ENUM_NAME_OVERRIDES": {
         "CommissionStatementStatusEnum": "crm_apps.commissions.models.CommissionStatement.Status",
+        "TicketStatusEnum": "crm_apps.service.models.Ticket.Status",
+        "TicketPriorityEnum": "crm_apps.service.models.Ticket.Priority",
+        "TicketKindEnum": "crm_apps.service.models.Ticket.Kind",
+        "ActivityKindEnum": "crm_apps.activities.models.Activity.Kind",
+        "CustomerTierEnum": "crm_apps.customers.models.Account.Tier",
     },
 }
 

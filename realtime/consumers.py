@@ -62,3 +62,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def board_move(self, event):
         # A card moved on a sales board (sent only to users who may see that opportunity).
         await self.send_json({"type": "board", "board": event["board"]})
+
+    async def ticket_update(self, event):
+        # A ticket changed (sent only to staff who see it and to its customer's portal users,
+        # whose copy carries public messages only: crm_apps/service/live.py).
+        await self.send_json({"type": "ticket", "ticket": event["ticket"]})

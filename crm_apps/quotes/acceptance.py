@@ -110,11 +110,17 @@ def decline_quote(quote_id_or_token, by_name: str = "", reason: str = "") -> Quo
 
 
 def portal_user_for(contact):
-    """The contact's active portal login (same e-mail), if they have one."""
-    if contact is None or not contact.email:
+    """The contact's active portal login: the linked one, else an unlinked one by e-mail."""
+    if contact is None:
         return None
+    if contact.portal_user_id:
+        return contact.portal_user if contact.portal_user.is_active else None
+    if not contact.email:
+        return None
+    # Never another contact's login that happens to share the e-mail.
     return (get_user_model().objects.filter(email__iexact=contact.email, is_active=True,
-                                            groups__name=PORTAL_CUSTOMER)
+                                            groups__name=PORTAL_CUSTOMER,
+                                            portal_contact__isnull=True)
             .order_by("pk").first())
 
 

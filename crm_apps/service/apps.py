@@ -11,6 +11,9 @@ class ServiceConfig(AppConfig):
 
     def ready(self):
         from core import audit
+
+        # Imported for their registrations: notification kinds and the survey's audit hook.
+        from crm_apps.service import live, satisfaction, sla_notifications  # noqa: F401
         from crm_apps.service.models import Ticket
 
         audit.register(Ticket)

@@ -117,9 +117,11 @@ class Ticket(NumberedFromId, OwnedRecord):
                          condition=Q(first_responded_at__isnull=True)),
         ]
         constraints = [
-            # A complaint is closed only with its cause, its correction and a sign-off.
+            # A complaint is closed only with its cause, its correction and a sign-off, or
+            # as a duplicate merged into the ticket that carries on.
             models.CheckConstraint(
                 condition=~Q(kind="complaint", status="closed")
+                | Q(merged_into__isnull=False)
                 | (~Q(root_cause="") & ~Q(corrective_action="")
                    & Q(signed_off_at__isnull=False)),
                 name="ticket_complaint_closed_signed_off"),
@@ -215,3 +217,4 @@ from crm_apps.service.desk_models import (  # noqa: E402, F401
     SlaPolicy,
     TicketAssignmentRule,
 )
+from crm_apps.service.inbound_models import InboundMailbox  # noqa: E402, F401

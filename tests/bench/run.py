@@ -33,12 +33,13 @@ from tests.bench.report import (
 ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
-               "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100}
+               "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100,
+               "desk_requests": 100}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
-                "list_requests": 20, "pipeline_requests": 20}
+                "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists", "pipeline")
+              "lists", "pipeline", "desk", "email-ingestion")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -231,6 +232,25 @@ def report_pipeline(counts: dict, run_line: str) -> None:
     write_section("pipeline", pipeline_section(result, run_line))
 
 
+def report_desk(counts: dict, run_line: str) -> None:
+    from tests.bench.desk_bench import TICKETS, desk_section, run_desk_bench
+
+    step(f"benchmark 8: service desk queues with {TICKETS:,} tickets under uvicorn")
+    result = run_desk_bench(dict(os.environ), counts["desk_requests"])
+    print(f"  p95 < 100 ms on every row: met {verdict(result.target_met)}", flush=True)
+    write_section("desk", desk_section(result, run_line))
+
+
+def report_email(run_line: str) -> None:
+    from tests.bench.email_bench import ROUNDS, email_section, run_email_bench
+
+    step(f"benchmark 9: e-mail ingestion, {ROUNDS} rounds of the MIME samples")
+    result = run_email_bench()
+    print(f"  {result.messages:,} messages in {result.total_seconds:.2f} s: "
+          f"{result.rate:,.1f} messages/s", flush=True)
+    write_section("email-ingestion", email_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -272,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         report_lists(counts, run_note(timestamp, hostname))
     if "pipeline" in selected:
         report_pipeline(counts, run_note(timestamp, hostname))
+    if "desk" in selected:
+        report_desk(counts, run_note(timestamp, hostname))
+    if "email-ingestion" in selected:
+        report_email(run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

@@ -407,6 +407,9 @@
       case "board":
         emit("live:board", message.board); // a sales board card moved (board.js)
         break;
+      case "ticket":
+        emit("live:ticket", message.ticket); // a ticket changed (service ticket.js, portal)
+        break;
       default:
         break; // "pong" and anything newer than this script
     }
