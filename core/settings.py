@@ -317,6 +317,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# For the file-based backend (mail written as files, e.g. in browser tests of a live server).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
 
 # --- Background jobs: Celery on Redis, tenant context carried by tenant-schemas-celery ---
 # Without Redis (the one-command development default) tasks run eagerly in the caller.
