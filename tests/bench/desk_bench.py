@@ -26,6 +26,7 @@ from django_tenants.utils import tenant_context
 
 from tests.bench.list_bench import count_queries, in_process_client, ms, time_requests
 from tests.bench.overhead_bench import ServerSpec, uvicorn_server
+from tests.bench.page_rows import Case, Row
 from tests.bench.report import markdown_table, verdict
 from tests.bench.websocket_bench import session_keys, unlimited_plan
 
@@ -43,28 +44,6 @@ BATCH = 5_000
 QUEUE_PAGE = "/app/service/"
 PORTAL_LIST = "/portal/tickets/"
 QUEUES = ("mine", "team", "unassigned", "breaching", "all")
-
-
-@dataclass(frozen=True)
-class Case:
-    label: str
-    path: str
-
-
-@dataclass(frozen=True)
-class Row:
-    user: str
-    case: Case
-    samples: list[float]
-    queries: int
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-    @property
-    def target_met(self) -> bool:
-        return self.percentile(0.95) < P95_TARGET
 
 
 @dataclass(frozen=True)
@@ -224,7 +203,7 @@ def run_desk_bench(env: dict, requests: int, warmup: int = 5) -> DeskResult:
                 for case in plans[name]:
                     time_requests(http, case.path, warmup)
                     row = Row(name, case, time_requests(http, case.path, requests),
-                              queries[name, case])
+                              queries[name, case], P95_TARGET)
                     rows.append(row)
                     print(f"  {name:8} {case.label}: p50 {ms(row.percentile(0.5))}, p95 "
                           f"{ms(row.percentile(0.95))}, {row.queries} queries; met "

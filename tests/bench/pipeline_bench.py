@@ -26,6 +26,7 @@ from django_tenants.utils import tenant_context
 
 from tests.bench.list_bench import count_queries, in_process_client, ms, time_requests
 from tests.bench.overhead_bench import ServerSpec, uvicorn_server
+from tests.bench.page_rows import Case, Row
 from tests.bench.report import markdown_table, verdict
 from tests.bench.websocket_bench import session_keys, unlimited_plan
 
@@ -43,28 +44,6 @@ CARDS_PAGE = "/app/sales/pipeline/cards/"
 FORECAST_PAGE = "/app/sales/forecast/"
 FORECAST_API = "/api/v1/forecast/"
 CATEGORIES = ["pipeline", "pipeline", "best_case", "commit"]
-
-
-@dataclass(frozen=True)
-class Case:
-    label: str
-    path: str
-
-
-@dataclass(frozen=True)
-class Row:
-    user: str
-    case: Case
-    samples: list[float]
-    queries: int
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-    @property
-    def target_met(self) -> bool:
-        return self.percentile(0.95) < P95_TARGET
 
 
 @dataclass(frozen=True)
@@ -229,7 +208,7 @@ def run_pipeline_bench(env: dict, requests: int, warmup: int = 5) -> PipelineRes
                 for case in plans[name]:
                     time_requests(http, case.path, warmup)
                     row = Row(name, case, time_requests(http, case.path, requests),
-                              queries[name, case])
+                              queries[name, case], P95_TARGET)
                     rows.append(row)
                     print(f"  {name:7} {case.label}: p50 {ms(row.percentile(0.5))}, p95 "
                           f"{ms(row.percentile(0.95))}, {row.queries} queries; met "
