@@ -11,6 +11,7 @@ from oscar.apps.order.signals import order_status_changed
 
 from realtime import kinds
 from realtime.services import email_message, notify
+from store.order_statuses import status_label
 
 ORDER_STATUS = kinds.register("order.status", _("Status changes of my orders"),
                               audience=kinds.CUSTOMERS)
@@ -53,8 +54,9 @@ def order_status_changed_live(sender, order, old_status, new_status, **kwargs):
     if not contacts:
         return
     title = format_lazy(_("Order {number} is now {status}"), number=order.number,
-                        status=new_status)
-    body = format_lazy(_("Status changed from {old} to {new}."), old=old_status, new=new_status)
+                        status=status_label(new_status))
+    body = format_lazy(_("Status changed from {old} to {new}."), old=status_label(old_status),
+                       new=status_label(new_status))
     link = order_link(order)
     notify([contact.portal_user for contact in contacts], kind=ORDER_STATUS.code, title=title,
            body=body, link=link, email=False)

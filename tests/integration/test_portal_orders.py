@@ -71,6 +71,10 @@ def test_the_customer_sees_lines_totals_history_and_shipping(world):
     assert 'data-live-slot="history"' in live.content.decode()
     assert client.get("/portal/orders/?page=x").status_code == 400
     assert client.get("/portal/orders/?page=0").status_code == 400
+    # Oscar stores the English status code; a Chinese reader reads it in Chinese.
+    chinese = client.get("/portal/orders/ORDER-ALPHA-1/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "待处理 → <strong>处理中</strong>" in chinese.content.decode()
+    assert 'data-order-status="Being processed"' in chinese.content.decode()
 
 
 ORDER_URLS = ["/portal/orders/ORDER-ALPHA-1/", "/portal/orders/ORDER-ALPHA-1/?part=live"]
