@@ -63,14 +63,20 @@ def tenant_url(path: str = "/") -> str:
     return f"{tenant.base_url}/{path.lstrip('/')}"
 
 
+# The RFC 3834 header of mail no person wrote (surveys, notifications, invitations): auto-
+# responders and our own e-mail-to-ticket leave such mail unanswered, so nothing loops.
+AUTO_GENERATED = {"Auto-Submitted": "auto-generated"}
+
+
 def deliver_email(*, to: list[str], subject: str, body: str, html: str = "",
-                  reply_to: list[str] | None = None, connection=None) -> int:
+                  reply_to: list[str] | None = None, headers: dict | None = None,
+                  connection=None) -> int:
     """Send one message now through Django's e-mail backend (console by default, SMTP from
     the environment). Raises on failure, e.g. ``SMTPRecipientsRefused``. A bulk sender passes
     one open ``connection`` for all its messages."""
     message = EmailMultiAlternatives(subject=subject, body=body, to=to, reply_to=reply_to,
                                      from_email=settings.DEFAULT_FROM_EMAIL,
-                                     connection=connection)
+                                     headers=headers, connection=connection)
     if html:
         message.attach_alternative(html, "text/html")
     return message.send()

@@ -53,12 +53,22 @@ class TelInput(forms.TextInput):
     input_type = "tel"
 
 
+def language_field():
+    return forms.ChoiceField(label=_("Language"), required=False,
+                             choices=[("", _("Browser default")), *settings.LANGUAGES])
+
+
+class LanguageForm(forms.Form):
+    """What a login without a customer record may still choose."""
+
+    language = language_field()
+
+
 class ProfileForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False, widget=TelInput)
-    language = forms.ChoiceField(label=_("Language"), required=False,
-                                 choices=[("", _("Browser default")), *settings.LANGUAGES])
+    language = language_field()
     email_on_reply = forms.BooleanField(
         label=PortalPreferences._meta.get_field("email_on_reply").verbose_name, required=False)
     email_on_status = forms.BooleanField(

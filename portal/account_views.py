@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -14,7 +13,7 @@ from django.views import View
 
 from core.permissions import CustomerRequiredMixin
 from core.roles import PORTAL_CUSTOMER
-from portal.account_forms import ProfileForm
+from portal.account_forms import LanguageForm, ProfileForm
 from portal.models import PortalPreferences
 from portal.policy import customer_of
 
@@ -22,16 +21,17 @@ PREFERENCE_FIELDS = ("email_on_reply", "email_on_status", "email_on_order")
 
 
 class ProfileView(CustomerRequiredMixin, View):
+    """Name, phone, language and e-mail choices; a login whose contact is gone (deleted or
+    unlinked by staff) keeps only its language and is told to ask the company."""
+
     template_name = "portal/profile.html"
 
-    def scope(self):
-        scope = customer_of(self.request.user)
-        if scope is None:  # a login not linked to any contact has no profile to edit
-            raise Http404("No customer record")
-        return scope
-
     def get(self, request):
-        contact = self.scope().contact
+        scope = customer_of(request.user)
+        if scope is None:
+            form = LanguageForm(initial={"language": request.user.preferred_language})
+            return self.render_unlinked(form)
+        contact = scope.contact
         preferences = PortalPreferences.objects.filter(contact=contact).first() \
             or PortalPreferences(contact=contact)
         form = ProfileForm(initial={
@@ -40,8 +40,15 @@ class ProfileView(CustomerRequiredMixin, View):
             **{name: getattr(preferences, name) for name in PREFERENCE_FIELDS}})
         return render(request, self.template_name, {"form": form, "contact": contact})
 
+    def render_unlinked(self, form, status=200):
+        return render(self.request, self.template_name,
+                      {"form": form, "contact": None, "unlinked": True}, status=status)
+
     def post(self, request):
-        contact = self.scope().contact
+        scope = customer_of(request.user)
+        if scope is None:
+            return self.post_language_only(request)
+        contact = scope.contact
         form = ProfileForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form, "contact": contact},
@@ -57,12 +64,24 @@ class ProfileView(CustomerRequiredMixin, View):
             user.save(update_fields=["first_name", "last_name", "preferred_language"])
             PortalPreferences.objects.update_or_create(
                 contact=contact, defaults={name: data[name] for name in PREFERENCE_FIELDS})
+        return self.saved(data["language"])
+
+    def post_language_only(self, request):
+        form = LanguageForm(request.POST)
+        if not form.is_valid():
+            return self.render_unlinked(form, status=400)
+        request.user.preferred_language = form.cleaned_data["language"]
+        request.user.save(update_fields=["preferred_language"])
+        return self.saved(form.cleaned_data["language"])
+
+    def saved(self, language: str):
         response = redirect("portal:profile")
-        if data["language"]:
-            # The confirmation below, and the pages after it, in the language just chosen.
-            translation.activate(data["language"])
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, data["language"])
-        messages.success(request, _("Your profile is saved."))
+        if language:
+            # The confirmation below, and the pages after it, in the language just chosen
+            # (the cookie wins over the one set at sign-in from the saved choice).
+            translation.activate(language)
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language)
+        messages.success(self.request, _("Your profile is saved."))
         return response
 
 

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from core.roles import PORTAL_CUSTOMER
 from crm_apps.customers.models import Contact
 from crm_apps.customers.visibility import visible
 from portal.account_forms import NewPasswordForm
+from portal.mailing import send_on_commit
 
 INVITE_SALT = "portal.invite"
 INVITE_MAX_AGE = 7 * 24 * 3600  # a week: long enough for a customer to get round to it
@@ -76,9 +76,11 @@ class InviteToPortalView(StaffRequiredMixin, View):
             reverse("portal:invite", args=[make_invite_token(contact)]))
         context = {"contact": contact, "link": link, "days": INVITE_MAX_AGE // 86400,
                    "tenant": getattr(request, "tenant", None)}
-        send_mail(_("Your invitation to the customer portal"),
-                  render_to_string("portal/email/invite.txt", context, request=request),
-                  None, [contact.email])
+        # A contact has no language of its own (nor a login yet): the invitation is written
+        # in the language of the page the staff member sends it from.
+        send_on_commit(
+            to=contact.email, subject=_("Your invitation to the customer portal"),
+            body=render_to_string("portal/email/invite.txt", context, request=request))
         messages.success(request, _("Invitation sent to %(email)s.") % {"email": contact.email})
         return HttpResponseRedirect(detail)
 

@@ -21,8 +21,9 @@ class OrderListView(CustomerRequiredMixin, View):
         orders = (policy.orders_for(request.user).select_related("user")
                   .order_by("-date_placed", "-pk"))
         page = Paginator(orders, PAGE_SIZE).get_page(int(page_number))
-        return render(request, "portal/orders/list.html", {"page": page,
-                                                           "orders": page.object_list})
+        return render(request, "portal/orders/list.html", {
+            "page": page, "orders": page.object_list,
+            "unlinked": policy.customer_of(request.user) is None})
 
 
 def order_of(user, number: str):

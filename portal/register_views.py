@@ -5,8 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import send_mail
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from portal.account_forms import ConfirmPasswordForm, RegisterForm
+from portal.mailing import send_on_commit
 from portal.models import PendingRegistration
 from portal.registration import address_taken, complete_registration, start_registration
 
@@ -69,7 +69,7 @@ def over_limit(request, email: str) -> bool:
 
 def _mail(request, template: str, subject: str, email: str, **context) -> None:
     body = render_to_string(template, {"email": email, **context}, request=request)
-    send_mail(subject, body, None, [email])
+    send_on_commit(to=email, subject=subject, body=body)
 
 
 class RegisterView(View):
@@ -85,22 +85,26 @@ class RegisterView(View):
         email = form.cleaned_data["email"]
         if over_limit(request, email):
             return render(request, "portal/register_sent.html", {"limited": True}, status=429)
+        with transaction.atomic():  # the mail goes once the pending login is committed
+            self.register_or_remind(request, form, email)
+        return render(request, "portal/register_sent.html", {"email": email})
+
+    def register_or_remind(self, request, form, email: str) -> None:
         if address_taken(email):
             # The owner of the address learns it has a login; the visitor learns nothing.
             _mail(request, "portal/email/already_registered.txt",
                   _("You already have a portal login"), email,
                   login=request.build_absolute_uri(reverse("portal:login")),
                   reset=request.build_absolute_uri(reverse("portal:password-reset")))
-        else:
-            user = start_registration(
-                email=email, password=form.cleaned_data["password1"],
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"], language=get_language() or "")
-            _mail(request, "portal/email/verify.txt", _("Confirm your e-mail address"), email,
-                  link=request.build_absolute_uri(
-                      reverse("portal:register-verify", args=[make_verify_token(user)])),
-                  days=VERIFY_MAX_AGE // 86400)
-        return render(request, "portal/register_sent.html", {"email": email})
+            return
+        user = start_registration(
+            email=email, password=form.cleaned_data["password1"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"], language=get_language() or "")
+        _mail(request, "portal/email/verify.txt", _("Confirm your e-mail address"), email,
+              link=request.build_absolute_uri(
+                  reverse("portal:register-verify", args=[make_verify_token(user)])),
+              days=VERIFY_MAX_AGE // 86400)
 
 
 class VerifyView(View):

@@ -58,6 +58,7 @@ class TicketListView(CustomerView):
             "tickets": rows[:PAGE_SIZE], "filters": filters, "older": older,
             "status": filters.cleaned_data.get("status") or "", "paged": bool(before),
             "show_contact": bool(scope and scope.is_company_admin),
+            "unlinked": scope is None,
         })
 
 

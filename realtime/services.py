@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
-from core.tasks import deliver_email, send_email, tenant_url
+from core.tasks import AUTO_GENERATED, deliver_email, send_email, tenant_url
 from realtime import kinds
 from realtime.groups import push, user_group
 from realtime.models import Notification, NotificationPreference
@@ -106,6 +106,7 @@ def email_message(user, title, body, link: str) -> dict:
             "subject": context["title"],
             "body": render_to_string("realtime/email/notification.txt", context),
             "html": render_to_string("realtime/email/notification.html", context),
+            "headers": AUTO_GENERATED,
         }
 
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
-from core.tasks import send_email
+from core.tasks import AUTO_GENERATED, send_email
 from core.zones import default_time_zone, is_zone_name
 from tenants import hooks
 from tenants.cloning import clone_template
@@ -125,4 +125,5 @@ def _send_welcome(tenant: Tenant, owner_email: str, setup_url: str) -> None:
             body=_("Your workspace is at %(url)s.\n\nChoose your password here (the link "
                    "works once):\n%(setup_url)s\n") % {"url": tenant.base_url + "/",
                                                         "setup_url": setup_url},
+            headers=AUTO_GENERATED,
         )

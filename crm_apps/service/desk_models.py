@@ -72,10 +72,15 @@ class BusinessHours(models.Model):
 
 
 class Holiday(models.Model):
-    """A day the desk is closed, whatever its weekday."""
+    """A day the desk is closed whatever its weekday, or (``working_day``) a weekend day it
+    works as a weekday, as China's make-up working days around the Golden Weeks."""
 
     date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("name"), max_length=100)
+    working_day = models.BooleanField(
+        _("working day"), default=False,
+        help_text=_("A make-up working day: the desk opens with the hours of a normal "
+                    "weekday."))
 
     class Meta:
         verbose_name = _("holiday")

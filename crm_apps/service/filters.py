@@ -1,12 +1,11 @@
 """List filters of the ticket API: fields, tags and the agents' queues."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm_apps.customers.models import Tag
 from crm_apps.service.models import Ticket
-from crm_apps.service.queues import QUEUES, queue_rule
+from crm_apps.service.queues import QUEUES, queue_rule, search_rule
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -33,4 +32,4 @@ class TicketFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(number__iexact=value) | Q(subject__icontains=value))
+        return queryset.filter(search_rule(value))  # the same search as the agents' queues

@@ -35,10 +35,23 @@ QUOTE_HEADERS = re.compile(
     r"|在[^\n]{0,300}(?:\n[^\n]{0,200})?写道[：:][ \t]*$)",
     re.MULTILINE | re.IGNORECASE)
 MAX_SUBJECT = 300
+# Precedence values of machine-sent mail. "list" is left out on purpose: a support address
+# run as a mailing group stamps it on every customer's message.
+AUTOMATIC_PRECEDENCE = {"bulk", "junk", "auto_reply"}
+BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
 
 
 class InboundMailError(ValueError):
     """The bytes are not a usable e-mail message (no sender, no headers)."""
+
+
+class AutomaticMail(Exception):  # noqa: N818 (not an error: the message is dropped on purpose)
+    """An auto-reply or a bounce: a ticket from it could answer it and loop, so it is dropped.
+    ``reason`` names the signal that gave it away."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -51,6 +64,7 @@ class ParsedMail:
     in_reply_to: str
     references: list[str]
     attachments: list[SimpleUploadedFile] = field(default_factory=list)
+    automatic: str = ""  # why it is an auto-reply or a bounce; empty for a person's mail
 
 
 @dataclass
@@ -171,13 +185,34 @@ def _is_attachment(part: EmailMessage, body_parts: tuple) -> bool:
     return part.get_content_maintype() != "text" or bool(part.get_filename())
 
 
+def automatic_reason(message: EmailMessage, sender: str) -> str:
+    """Why ``message`` was sent by a machine (RFC 3834 Auto-Submitted, the common auto-reply
+    headers, a bounce), or an empty string for mail a person wrote."""
+    submitted = raw_header(message, "auto-submitted").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"auto-submitted: {submitted}"
+    for name in ("x-autoreply", "x-autorespond"):
+        if raw_header(message, name).strip():
+            return name
+    precedence = raw_header(message, "precedence").strip().lower()
+    if precedence in AUTOMATIC_PRECEDENCE:
+        return f"precedence: {precedence}"
+    if raw_header(message, "return-path").strip() == "<>" \
+            or sender.partition("@")[0] in BOUNCE_SENDERS \
+            or message.get_content_type() == "multipart/report":
+        return "bounce"
+    return ""
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """The sender, subject, body text and files of a raw message; InboundMailError if unusable."""
     if not raw or not raw.strip():
         raise InboundMailError(_("The message is empty."))
     message = message_from_bytes(raw, policy=policy.default)
     name, sender = parseaddr(decode_header_value(raw_header(message, "from")))
-    if not message.keys() or "@" not in sender:
+    automatic = automatic_reason(message, sender.lower())
+    # A bounce "From: MAILER-DAEMON" may lack a domain; it is dropped, not refused.
+    if not message.keys() or ("@" not in sender and not automatic):
         raise InboundMailError(_("The message has no sender address."))
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
@@ -205,7 +240,7 @@ def parse_message(raw: bytes) -> ParsedMail:
     return ParsedMail(sender=sender.lower(), sender_name=name, subject=subject,
                       body=body.replace("\r\n", "\n").strip(), message_id=message_id[:500],
                       in_reply_to=in_reply_to[:500], references=references,
-                      attachments=files)
+                      attachments=files, automatic=automatic)
 
 
 def match_contact(address: str) -> Contact | None:
@@ -274,11 +309,14 @@ def _lock_message_id(message_id: str) -> None:
 def ingest_message(raw: bytes) -> InboundResult:
     """Open a ticket from ``raw`` or add it to the ticket it answers, once per Message-ID.
 
-    Runs in the current tenant's schema. Raises InboundMailError for unusable bytes.
+    Runs in the current tenant's schema. Raises InboundMailError for unusable bytes and
+    AutomaticMail, touching nothing, for auto-replies and bounces.
     """
     from crm_apps.service import services
 
     parsed = parse_message(raw)
+    if parsed.automatic:
+        raise AutomaticMail(parsed.automatic)
     with transaction.atomic():
         if parsed.message_id:
             _lock_message_id(parsed.message_id)

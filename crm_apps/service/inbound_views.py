@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm_apps.service.attachments import AttachmentError
-from crm_apps.service.inbound import InboundMailError, ingest_message
+from crm_apps.service.inbound import AutomaticMail, InboundMailError, ingest_message
 from crm_apps.service.inbound_models import InboundMailbox
 from crm_apps.service.services import TicketError
 
@@ -89,6 +89,10 @@ def receive_email(request):
         result = ingest_message(raw)
     except InboundMailError as error:
         return _error(str(error), 400)
+    except AutomaticMail as automatic:
+        # A success, so the relay does not retry it; nothing was stored or sent.
+        return JsonResponse({"ignored": True, "reason": automatic.reason,
+                             "detail": _("An auto-reply or a bounce: ignored.")})
     except (TicketError, AttachmentError) as error:
         logger.warning("inbound message refused: %s", error)
         return _error(str(error), 400)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django_tenants.utils import schema_context
 
 from core import audit
-from core.tasks import send_email, tenant_url
+from core.tasks import AUTO_GENERATED, send_email, tenant_url
 from crm_apps.customization.models import Branding
 from crm_apps.service.models import SatisfactionSurvey, Ticket
 from realtime import kinds
@@ -116,6 +116,7 @@ def survey_message(survey: SatisfactionSurvey, ticket: Ticket, address: str) -> 
             "to": [address], "subject": subject[:250],
             "body": render_to_string("service/email/survey.txt", context),
             "html": render_to_string("service/email/survey.html", context),
+            "headers": AUTO_GENERATED,
         }
 
 

@@ -69,7 +69,8 @@ class TicketSerializer(serializers.ModelSerializer):
                   "product", "order", "severity", "root_cause", "corrective_action",
                   "signed_off_by", "signed_off_at", "merged_into", "linked", "sla_policy",
                   "first_response_due", "resolution_due", "first_responded_at",
-                  "resolved_at", "closed_at", "escalated_at", "created", "updated"]
+                  "resolved_at", "closed_at", "escalated_at", "sla_paused_at",
+                  "sla_paused_minutes", "created", "updated"]
         read_only_fields = fields
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core import audit
 from core.permissions import roles_of
 from core.roles import MANAGER, STAFF_ROLES, TENANT_ADMIN
-from crm_apps.service import assignment, live
+from crm_apps.service import assignment, live, sla
 from crm_apps.service.attachments import store, validate
 from crm_apps.service.models import Ticket, TicketMessage
 
@@ -153,6 +153,7 @@ def add_message(ticket, *, body, visibility="public", author=None, author_contac
         elif public and locked.status == Status.PENDING:
             locked.status = Status.OPEN
             fields.append("status")
+            fields += sla.pause_or_resume(locked, Status.PENDING, timezone.now())
         if fields:
             locked.save(update_fields=[*fields, "updated"])
         if locked.pk == ticket.pk:  # not when the message went to the surviving ticket
@@ -200,14 +201,16 @@ def change_status(ticket, status, *, by=None, by_contact=None) -> Ticket:
         if status == Status.CLOSED and locked.is_complaint:
             _check_complaint_closable(locked)
         now = timezone.now()
-        locked.status = status
+        old_status, locked.status = locked.status, status
         if status == Status.RESOLVED:
             locked.resolved_at, locked.closed_at = now, None
         elif status == Status.CLOSED:
             locked.resolved_at, locked.closed_at = locked.resolved_at or now, now
         else:
             locked.resolved_at = locked.closed_at = None
-        locked.save(update_fields=["status", "resolved_at", "closed_at", "updated"])
+        paused_fields = sla.pause_or_resume(locked, old_status, now)
+        locked.save(update_fields=["status", "resolved_at", "closed_at", *paused_fields,
+                                   "updated"])
         _copy_state(locked, ticket)
         if status == Status.RESOLVED:
             _send_survey(locked)

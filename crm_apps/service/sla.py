@@ -27,6 +27,8 @@ class Calendar:
     zone: datetime.tzinfo
     hours: dict[int, list[tuple[datetime.time, datetime.time]]]
     holidays: frozenset = field(default_factory=frozenset)
+    # Make-up working days: closed weekdays the desk works, with a normal weekday's hours.
+    working_days: frozenset = field(default_factory=frozenset)
 
     @classmethod
     def load(cls) -> "Calendar":
@@ -35,15 +37,27 @@ class Calendar:
         for weekday, start, end in BusinessHours.objects.order_by(
                 "weekday", "start").values_list("weekday", "start", "end"):
             hours.setdefault(weekday, []).append((start, end))
+        closed, working = set(), set()
+        for date, working_day in Holiday.objects.values_list("date", "working_day"):
+            (working if working_day else closed).add(date)
         return cls(zone=tenant_zone(), hours=hours or DEFAULT_HOURS,
-                   holidays=frozenset(Holiday.objects.values_list("date", flat=True)))
+                   holidays=frozenset(closed), working_days=frozenset(working))
+
+    def weekday_hours(self) -> list[tuple[datetime.time, datetime.time]]:
+        """The hours a make-up working day keeps: the first of Monday to Friday that has any."""
+        for weekday in range(7):
+            if self.hours.get(weekday):
+                return self.hours[weekday]
+        return []
 
     def periods_of(self, day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime]]:
         """The day's working periods as UTC moments (so a DST change counts real minutes)."""
         if day in self.holidays:
             return []
-        return [(self._moment(day, start), self._moment(day, end))
-                for start, end in self.hours.get(day.weekday(), [])]
+        hours = self.hours.get(day.weekday(), [])
+        if day in self.working_days:
+            hours = hours or self.weekday_hours()
+        return [(self._moment(day, start), self._moment(day, end)) for start, end in hours]
 
     def _moment(self, day, time) -> datetime.datetime:
         return datetime.datetime.combine(day, time, tzinfo=self.zone).astimezone(UTC)
@@ -112,18 +126,54 @@ def policy_for(ticket) -> SlaPolicy | None:
 def apply_policy(ticket, *, calendar: Calendar | None = None) -> SlaPolicy | None:
     """Set the ticket's policy and due times counted from its creation; saves only them.
 
-    Called when a ticket is opened and when its priority changes."""
+    Called when a ticket is opened and when its priority changes. Minutes the clocks were
+    already paused count on top of the targets."""
     policy = policy_for(ticket)
     ticket.sla_policy = policy
     if policy is None:
         ticket.first_response_due = ticket.resolution_due = None
     else:
         calendar = calendar or Calendar.load()
-        ticket.first_response_due = calendar.add_minutes(ticket.created,
-                                                         policy.first_response_minutes)
-        ticket.resolution_due = calendar.add_minutes(ticket.created, policy.resolution_minutes)
+        paused = ticket.sla_paused_minutes or 0
+        ticket.first_response_due = calendar.add_minutes(
+            ticket.created, policy.first_response_minutes + paused)
+        ticket.resolution_due = calendar.add_minutes(ticket.created,
+                                                     policy.resolution_minutes + paused)
     if ticket.pk:
         type(ticket).objects.filter(pk=ticket.pk).update(
             sla_policy=policy, first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due)
     return policy
+
+
+# While a ticket waits on the customer, is on hold or is resolved, its clocks stand still.
+PAUSED_STATUSES = frozenset({"pending", "on_hold", "resolved", "closed"})
+
+
+def pause_or_resume(ticket, old_status: str, now: datetime.datetime, *,
+                    calendar: Calendar | None = None) -> list[str]:
+    """Stop the clocks when ``ticket`` (a locked row, its status already changed) enters a
+    waiting status; on leaving one, move the running due times on by the working minutes
+    spent stopped. Returns the fields changed, for the caller's save."""
+    paused_before, paused_now = old_status in PAUSED_STATUSES, ticket.status in PAUSED_STATUSES
+    if paused_now and ticket.sla_paused_at is None:
+        ticket.sla_paused_at = now
+        return ["sla_paused_at"]
+    if paused_now or ticket.sla_paused_at is None or not paused_before:
+        return []
+    calendar = calendar or Calendar.load()
+    minutes = round(calendar.minutes_between(ticket.sla_paused_at, now))
+    paused_at, ticket.sla_paused_at = ticket.sla_paused_at, None
+    ticket.sla_paused_minutes += minutes
+    fields = ["sla_paused_at", "sla_paused_minutes"]
+    # A clock already breached when it stopped stays breached: only due times still ahead
+    # at the pause move on.
+    if (ticket.first_responded_at is None and ticket.first_response_due
+            and ticket.first_response_due > paused_at):
+        ticket.first_response_due = calendar.add_minutes(ticket.first_response_due, minutes)
+        fields.append("first_response_due")
+    if (ticket.resolved_at is None and ticket.resolution_due
+            and ticket.resolution_due > paused_at):
+        ticket.resolution_due = calendar.add_minutes(ticket.resolution_due, minutes)
+        fields.append("resolution_due")
+    return fields

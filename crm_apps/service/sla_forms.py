@@ -91,9 +91,9 @@ class BusinessHoursForm(BootstrapFormMixin, forms.ModelForm):
 class HolidayForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Holiday
-        fields = ["date", "name"]
+        fields = ["date", "name", "working_day"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-        error_messages = {"date": {"unique": _("This date is already a holiday.")}}
+        error_messages = {"date": {"unique": _("This date is already listed.")}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

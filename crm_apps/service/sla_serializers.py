@@ -54,4 +54,4 @@ class BusinessHoursSerializer(serializers.ModelSerializer):
 class HolidaySerializer(serializers.ModelSerializer):
     class Meta:
         model = Holiday
-        fields = ["id", "date", "name"]
+        fields = ["id", "date", "name", "working_day"]

@@ -24,8 +24,10 @@ DONE = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
 
 
 def running_clocks():
-    """Tickets whose clocks still run: not done, not merged away, not in the bin."""
-    return Ticket.objects.exclude(status__in=DONE).filter(merged_into__isnull=True)
+    """Tickets whose clocks still run: not done, not merged away, not in the bin, not paused
+    while waiting on the customer or on hold."""
+    return Ticket.objects.exclude(status__in=DONE).filter(merged_into__isnull=True,
+                                                          sla_paused_at__isnull=True)
 
 
 def due_between(after: datetime.datetime | None, until: datetime.datetime) -> Q:

@@ -32,7 +32,7 @@ from crm_apps.service.models import CannedReply, Ticket
 logger = logging.getLogger(__name__)
 PER_PAGE = 50
 SLA_BADGES = {"overdue": "text-bg-danger", "soon": "text-bg-warning", "ok": "text-bg-light border",
-              "met": "text-bg-success", "late": "text-bg-secondary"}
+              "met": "text-bg-success", "late": "text-bg-secondary", "paused": "text-bg-info"}
 SIGN_OFF_ROLES = {MANAGER, TENANT_ADMIN}
 
 
@@ -57,7 +57,8 @@ def access_ticket(user, pk):
 
 
 def sla_clocks(ticket, now=None, labels=None) -> list[dict]:
-    """The SLA due times of a ticket with how close they are: met, overdue, soon or ok."""
+    """The SLA due times of a ticket with how close they are: met, late, paused, overdue,
+    soon or ok."""
     now = now or timezone.now()
     horizon = queues.soon(now)
     labels = labels or {"first": _("First response"), "resolution": _("Resolution")}
@@ -69,6 +70,8 @@ def sla_clocks(ticket, now=None, labels=None) -> list[dict]:
             continue
         if done:
             state = "met" if done <= due else "late"
+        elif ticket.sla_paused_at and due > ticket.sla_paused_at:
+            state = "paused"  # waiting on the customer or on hold: the clock stands still
         else:
             state = "overdue" if due < now else "soon" if due <= horizon else "ok"
         clocks.append({"label": label, "due": due, "done": done, "state": state,
@@ -121,6 +124,11 @@ class QueueView(StaffRequiredMixin, View):
         filtered = any(data.get(key) for key in ("status", "priority", "kind", "tag", "q"))
         if not filtered and counts[name] is not None:
             paginator.count = counts[name]  # the tab's count is the list's: not read twice
+        more_matches = False
+        if data.get("q"):
+            found = tickets.values("pk")[:queues.SEARCH_COUNT_CAP + 1].count()
+            more_matches = found > queues.SEARCH_COUNT_CAP
+            paginator.count = min(found, queues.SEARCH_COUNT_CAP)
         page = paginator.get_page(form.cleaned_data.get("page") or 1)
         rows = list_rows(page.object_list, now)
         query = request.GET.copy()
@@ -132,7 +140,8 @@ class QueueView(StaffRequiredMixin, View):
             "tabs": [(tab, label, counts[tab]) for tab, label in queues.QUEUES],
             "paginator": paginator, "rows": rows, "page_query": query.urlencode(),
             "tab_query": tab_query.urlencode(), "soon_hours": queues.SOON_HOURS,
-            "filtered": filtered,
+            "filtered": filtered, "more_matches": more_matches,
+            "search_cap": queues.SEARCH_COUNT_CAP,
             **filter_choices(form),
         })
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from cms.models import FaqCategoryPage
 from cms.provisioning import load_demo_articles
 from tenants.models import Tenant
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.fixtures.world import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
@@ -34,11 +34,7 @@ def test_customer_reads_the_help_centre_on_a_phone(help_site, browser):
     context = browser.new_context(viewport=PHONE, locale="zh-CN",
                                   extra_http_headers={"Accept-Language": "zh-hans"})
     page = context.new_page()
-    page.goto(f"{base}/portal/login/")
-    page.fill("#id_username", "customer@acme.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/portal/")
+    sign_in(page, base, "customer@acme.example", PASSWORD, portal=True)
 
     page.goto(f"{base}/portal/help/")
     expect(page.get_by_role("link", name="如何申请退款？")).to_be_visible()

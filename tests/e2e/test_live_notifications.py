@@ -66,6 +66,8 @@ def acme_live(live_asgi, committed):
             "id", flat=True)
         marks = (last_notification.first() or 0, last_preference.first() or 0,
                  set(Job.objects.values_list("id", flat=True)))
+        # A language picked in the header is saved on the user: put the world's back after.
+        languages = dict(get_user_model().objects.values_list("pk", "preferred_language"))
     world = SimpleNamespace(tenant=tenant, server=live_asgi,
                             base=f"http://acme.localhost:{live_asgi.port}")
     yield world
@@ -73,6 +75,8 @@ def acme_live(live_asgi, committed):
         Notification.objects.filter(id__gt=marks[0]).delete()
         NotificationPreference.objects.filter(id__gt=marks[1]).delete()
         Job.objects.exclude(id__in=marks[2]).delete()
+        for pk, language in languages.items():
+            get_user_model().objects.filter(pk=pk).update(preferred_language=language)
 
 
 def user(tenant, email):

@@ -297,7 +297,7 @@ def test_the_command_feeds_an_mbox_file_and_prints_counts(acme, tmp_path):
 
     call_command("ingest_mailbox", "--tenant", "acme", str(path), stdout=out)
 
-    assert out.getvalue().strip() == "created 2, threaded 1, duplicate 1, failed 0"
+    assert out.getvalue().strip() == "created 2, threaded 1, duplicate 1, ignored 0, failed 0"
     with tenant_context(acme.tenant):
         assert Ticket.objects.count() == 2
         replied = Ticket.objects.get(subject="Printer on the 3rd floor is broken")
@@ -341,3 +341,88 @@ def test_an_agent_reply_goes_out_threaded_and_the_answer_comes_back(
     threaded = ingest_message(answer)
     assert threaded.ticket.pk == ticket.pk
     assert not threaded.created
+
+
+# Auto-replies and bounces (RFC 3834): never a ticket, never an answer, never a loop
+
+
+AUTOMATIC_HEADERS = [
+    b"Auto-Submitted: auto-generated", b"Auto-Submitted: auto-replied; owner-email=x@y.z",
+    b"X-Autoreply: yes", b"X-Autorespond: Thank you", b"Precedence: bulk",
+    b"Precedence: junk", b"Precedence: auto_reply", b"Return-Path: <>",
+]
+
+
+def with_header(raw: bytes, header: bytes) -> bytes:
+    return header + b"\r\n" + raw.replace(b"<plain-1@", b"<automatic-1@")
+
+
+@pytest.mark.parametrize("name", ["out_of_office", "bounce"])
+def test_an_out_of_office_or_a_bounce_opens_nothing_and_answers_nothing(
+        alice, name, mailoutbox, django_capture_on_commit_callbacks):
+    from crm_apps.service.inbound import AutomaticMail
+
+    ticket = ingest_message(sample("plain_english")).ticket
+    messages = TicketMessage.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AutomaticMail):
+        ingest_message(sample(name))
+
+    assert list(Ticket.objects.all()) == [ticket]
+    assert TicketMessage.objects.count() == messages
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("header", AUTOMATIC_HEADERS)
+def test_each_automatic_mail_signal_is_dropped(in_acme, header):
+    from crm_apps.service.inbound import AutomaticMail
+
+    with pytest.raises(AutomaticMail):
+        ingest_message(with_header(sample("plain_english"), header))
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("header", [b"Auto-Submitted: no", b"Precedence: list",
+                                    b"X-Auto-Response-Suppress: All"])
+def test_mail_a_person_wrote_still_opens_a_ticket(in_acme, header):
+    assert ingest_message(with_header(sample("plain_english"), header)).created
+
+
+def test_a_bounce_from_a_bare_mailer_daemon_or_postmaster_is_dropped(in_acme, acme_secret):
+    from crm_apps.service.inbound import AutomaticMail
+
+    for sender in (b"MAILER-DAEMON", b"postmaster@mx.example.org"):
+        raw = sample("plain_english").replace(b"Alice Smith <alice@example.com>", sender)
+        with pytest.raises(AutomaticMail):
+            ingest_message(raw)
+    assert not Ticket.objects.exists()
+
+
+def test_the_endpoint_answers_2xx_ignored_so_the_relay_does_not_retry(in_acme, acme_secret):
+    client = host_client(in_acme.host)
+
+    out_of_office = post_raw(client, sample("out_of_office"), acme_secret)
+    bounce = post_raw(client, sample("bounce"), acme_secret)
+
+    assert out_of_office.status_code == 200, out_of_office.content
+    assert out_of_office.json()["ignored"] is True
+    assert out_of_office.json()["reason"] == "auto-submitted: auto-replied"
+    assert bounce.status_code == 200
+    assert bounce.json()["ignored"] is True
+    assert not Ticket.objects.exists()
+
+
+def test_the_command_counts_automatic_mail_as_ignored(acme, tmp_path):
+    path = tmp_path / "support.mbox"
+    box = mailbox.mbox(path)
+    for name in ("plain_english", "out_of_office", "bounce"):
+        box.add(sample(name))
+    box.flush()
+    box.close()
+    out = StringIO()
+
+    call_command("ingest_mailbox", "--tenant", "acme", str(path), stdout=out)
+
+    assert out.getvalue().strip() == "created 1, threaded 0, duplicate 0, ignored 2, failed 0"
+    with tenant_context(acme.tenant):
+        assert Ticket.objects.count() == 1

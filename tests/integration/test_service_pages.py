@@ -162,6 +162,57 @@ def test_filters_narrow_the_queue(in_acme, desk):
     assert found(q="nothing like it") == set()
 
 
+def test_search_matches_any_part_of_the_subject_with_the_trigram_index(in_acme, desk):
+    """Chinese subjects match anywhere in the text, LIKE wildcards are plain characters, and
+    the API's ``q`` finds what the queue finds. The subject has its trigram index in the
+    tenant's schema, and the condition is written in the shape that index serves."""
+    from django.db import connection
+
+    from crm_apps.service.queues import search_rule
+
+    Ticket.objects.create(subject="打印机卡纸 100% 故障", team=desk["team_a"])
+    agent = signed_in(in_acme.host, "agent@acme.example")
+
+    def found(text):
+        return listed(agent.get(QUEUE, {"queue": "all", "q": text}))
+
+    assert found("卡纸") == {"打印机卡纸 100% 故障"}
+    assert found("PRINTER JAM") == subjects(desk, "mine")
+    assert found("100%") == {"打印机卡纸 100% 故障"}
+    assert found("_") == set()
+    api = host_client(in_acme.host)
+    api.force_login(desk["agent"])
+    listed_api = api.get("/api/v1/tickets/", {"q": "zhang"}).json()
+    assert {row["subject"] for row in listed_api["results"]} == subjects(desk, "mine")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s "
+                       "AND indexname = 'ticket_subject_trgm'", [connection.schema_name])
+        (definition,) = cursor.fetchone()
+    assert "gin_trgm_ops" in definition
+    sql = str(Ticket.objects.filter(search_rule("卡纸")).query)
+    assert '"service_ticket"."subject" ILIKE' in sql
+    assert 'UPPER("service_ticket"."subject"' not in sql
+
+
+def test_a_search_counts_its_matches_only_up_to_the_cap(in_acme, desk, monkeypatch):
+    """Counting every match of a common word read them all on each page: the count stops at
+    the cap, the pages cover the capped matches, and the page says there are more."""
+    from crm_apps.service import queues
+
+    monkeypatch.setattr(queues, "SEARCH_COUNT_CAP", 3)
+    for number in range(5):
+        Ticket.objects.create(subject=f"Toner low {number}", team=desk["team_a"])
+    agent = signed_in(in_acme.host, "agent@acme.example")
+    page = agent.get(QUEUE, {"queue": "all", "q": "toner"})
+    assert page.status_code == 200
+    assert page.context["paginator"].count == 3
+    assert "data-more-matches" in page.content.decode()
+    assert len(listed(page)) == 3
+    exact = agent.get(QUEUE, {"queue": "all", "q": "toner low 4"})
+    assert exact.context["paginator"].count == 1
+    assert "data-more-matches" not in exact.content.decode()
+
+
 @pytest.mark.parametrize("query", [
     {"queue": "everything"}, {"status": "lost"}, {"priority": "meh"}, {"kind": "x"},
     {"tag": "abc"}, {"tag": "999999"}, {"page": "abc"}, {"page": "0"}, {"q": "x" * 101},

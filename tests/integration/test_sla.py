@@ -157,6 +157,139 @@ def test_a_priority_change_recomputes_the_due_times(desk):
     assert (row.first_response_due, row.resolution_due) == (at(23, 9, 15), at(23, 10))
 
 
+def test_a_make_up_working_saturday_counts_with_weekday_hours(desk):
+    """China works some Saturdays to bridge a Golden Week: that Saturday is a working day."""
+    Holiday.objects.create(date=datetime.date(2026, 11, 28), name="调休上班", working_day=True)
+    assert sla.add_business_minutes(at(27, 17), 4 * 60) == at(28, 12)
+    assert sla.business_minutes_between(at(27, 17), at(30, 10)) == 60 + 9 * 60 + 60
+    # The following Sunday stays closed, and a closed holiday still closes its weekday.
+    Holiday.objects.create(date=datetime.date(2026, 11, 30), name="国庆节")
+    assert sla.add_business_minutes(at(28, 17), 2 * 60) == datetime.datetime(
+        2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+
+
+def test_a_make_up_day_keeps_the_configured_weekday_hours(desk):
+    for weekday in range(5):
+        BusinessHours.objects.create(weekday=weekday, start=datetime.time(8, 30),
+                                     end=datetime.time(17, 30))
+    Holiday.objects.create(date=datetime.date(2026, 11, 29), name="Make-up Sunday",
+                           working_day=True)
+    assert sla.add_business_minutes(at(28, 10), 30) == at(29, 9)
+    assert sla.business_minutes_between(at(29, 0), at(30, 0)) == 9 * 60
+
+
+def test_working_day_is_set_on_the_holidays_page_and_the_api(desk):
+    client = signed_in("acme.localhost", "admin@acme.example")
+    response = client.post("/app/settings/service/holidays/",
+                           {"date": "2026-11-28", "name": "Make-up day", "working_day": "on"})
+    assert response.status_code == 302
+    assert Holiday.objects.get(date=datetime.date(2026, 11, 28)).working_day is True
+    page = client.get("/app/settings/service/holidays/").content.decode()
+    assert "Working day" in page
+    api = token_client("acme.localhost", admin_token(desk["tenant"]))
+    listed = api.get("/api/v1/holidays/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["working_day"] for row in rows] == [True]
+
+
+# --- clocks paused while waiting on the customer ---------------------------------------
+
+def test_the_clocks_stop_while_pending_and_move_on_by_the_time_stopped(desk):
+    """Paused on Monday 10:00 with the answer due at 11:00 and the solution at 17:00, resumed on
+    Tuesday 10:00: nine working hours stood still, so both due times move on by nine hours."""
+    row = ticket(at(23, 9), owner=desk["rep"])
+    assert (row.first_response_due, row.resolution_due) == (at(23, 11), at(23, 17))
+    row.status = "pending"
+    assert sla.pause_or_resume(row, "open", at(23, 10)) == ["sla_paused_at"]
+    assert row.sla_paused_at == at(23, 10)
+    # A second waiting status (pending -> on hold) keeps the first pause.
+    row.status = "on_hold"
+    assert sla.pause_or_resume(row, "pending", at(23, 15)) == []
+    row.status = "open"
+    changed = sla.pause_or_resume(row, "on_hold", at(24, 10))
+    assert set(changed) == {"sla_paused_at", "sla_paused_minutes", "first_response_due",
+                            "resolution_due"}
+    assert row.sla_paused_at is None
+    assert row.sla_paused_minutes == 9 * 60
+    assert row.first_response_due == at(24, 11)
+    assert row.resolution_due == at(24, 17)
+
+
+def test_a_clock_already_breached_when_paused_stays_breached(desk):
+    row = ticket(at(23, 9), owner=desk["rep"])
+    row.status = "pending"
+    sla.pause_or_resume(row, "open", at(23, 12))      # the first response was due at 11:00
+    row.status = "open"
+    sla.pause_or_resume(row, "pending", at(23, 14))
+    assert row.first_response_due == at(23, 11)
+    assert row.resolution_due == at(24, 10)             # 17:00 plus two hours past closing
+    assert row.sla_paused_minutes == 120
+
+
+def test_a_priority_change_keeps_the_minutes_already_paused(desk):
+    SlaPolicy.objects.create(name="High", priority="high", first_response_minutes=60,
+                             resolution_minutes=240)
+    row = ticket(at(23, 9), owner=desk["rep"])
+    Ticket.objects.filter(pk=row.pk).update(sla_paused_minutes=90)
+    row.refresh_from_db()
+    services.update_details(row, priority="high", by=desk["rep"])
+    row.refresh_from_db()
+    assert (row.first_response_due, row.resolution_due) == (at(23, 11, 30), at(23, 14, 30))
+
+
+def test_status_changes_pause_and_resume_through_the_desk(desk):
+    """Through the service layer with the real clock: a ticket paused a week ago and resumed
+    now has its due times moved on by the working minutes of that week."""
+    row = ticket(at(23, 9), owner=desk["rep"])
+    services.change_status(row, "pending", by=desk["rep"])
+    row.refresh_from_db()
+    assert row.sla_paused_at is not None
+    week_ago = row.sla_paused_at - datetime.timedelta(days=7)
+    Ticket.objects.filter(pk=row.pk).update(sla_paused_at=week_ago,
+                                            resolution_due=week_ago + datetime.timedelta(hours=1))
+    row.refresh_from_db()
+    before = row.resolution_due
+    # The customer's reply reopens the ticket and restarts the clocks.
+    services.add_message(row, body="Here is the log", author_contact=None, channel="portal")
+    row.refresh_from_db()
+    assert row.status == "open"
+    assert row.sla_paused_at is None
+    assert row.sla_paused_minutes >= 5 * 9 * 60          # at least five working days
+    assert row.resolution_due == sla.add_business_minutes(before, row.sla_paused_minutes)
+    # Resolving pauses again; reopening resumes.
+    services.change_status(row, "resolved", by=desk["rep"])
+    row.refresh_from_db()
+    assert row.sla_paused_at is not None
+    services.change_status(row, "open", by=desk["rep"])
+    row.refresh_from_db()
+    assert row.sla_paused_at is None
+
+
+def test_paused_tickets_are_neither_warned_escalated_nor_breaching(desk):
+    from crm_apps.service import queues
+
+    row = ticket(at(23, 9), owner=desk["rep"], team=desk["team"])
+    Ticket.objects.filter(pk=row.pk).update(status="pending", sla_paused_at=at(23, 9, 30))
+    assert sla_tasks.warn_before_breach(now=at(23, 10, 30)) == 0
+    assert sla_tasks.escalate_breaches(now=at(23, 12)) == 0
+    breaching = queues.queue("breaching", desk["rep"], now=at(23, 12))
+    assert not breaching.filter(pk=row.pk).exists()
+    Ticket.objects.filter(pk=row.pk).update(status="open", sla_paused_at=None)
+    assert queues.queue("breaching", desk["rep"], now=at(23, 12)).filter(pk=row.pk).exists()
+    assert sla_tasks.escalate_breaches(now=at(23, 12)) == 1
+
+
+def test_the_ticket_page_shows_a_paused_clock(desk):
+    row = ticket(at(23, 9), owner=desk["rep"], team=desk["team"])
+    Ticket.objects.filter(pk=row.pk).update(status="pending", sla_paused_at=at(23, 9, 30))
+    page = signed_in("acme.localhost", "rep@acme.example").get(
+        f"/app/service/{row.pk}/").content.decode()
+    assert page.count('data-sla="paused"') == 2
+    body = token_client("acme.localhost", admin_token(desk["tenant"])).get(
+        f"/api/v1/tickets/{row.pk}/").json()
+    assert body["sla_paused_at"] is not None
+
+
 def test_apply_policy_saves_only_the_clock_fields(desk):
     row = ticket(at(23, 9))
     Ticket.objects.filter(pk=row.pk).update(subject="Changed elsewhere")

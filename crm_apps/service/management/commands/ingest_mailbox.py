@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, tenant, path, **options):
         from crm_apps.service.attachments import AttachmentError
-        from crm_apps.service.inbound import InboundMailError, ingest_message
+        from crm_apps.service.inbound import AutomaticMail, InboundMailError, ingest_message
         from crm_apps.service.services import TicketError
 
         found = Tenant.objects.filter(slug=tenant).exclude(schema_name="public").first()
@@ -31,12 +31,16 @@ class Command(BaseCommand):
             box = mailbox.mbox(source, factory=None, create=False)
         else:
             raise CommandError(f"{path} is neither an mbox file nor a Maildir folder.")
-        counts = {"created": 0, "threaded": 0, "duplicate": 0, "failed": 0}
+        counts = {"created": 0, "threaded": 0, "duplicate": 0, "ignored": 0,
+                  "failed": 0}
         with tenant_context(found):
             for key in box.iterkeys():
                 raw = box.get_bytes(key)
                 try:
                     result = ingest_message(raw)
+                except AutomaticMail:  # auto-replies and bounces
+                    counts["ignored"] += 1
+                    continue
                 except (InboundMailError, TicketError, AttachmentError) as error:
                     counts["failed"] += 1
                     self.stderr.write(f"message {key}: {error}")
