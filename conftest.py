@@ -4,7 +4,7 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.world", "tests.fixtures.servers", "tests.fixtures.workers",
-    "tests.fixtures.browser",
+    "tests.fixtures.browser", "tests.fixtures.fake_stripe",
 ]
 
 

@@ -48,7 +48,7 @@ OSCAR_APPS = [
     "django.contrib.flatpages",
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
-    "oscar.apps.checkout.apps.CheckoutConfig",
+    "store.checkout.apps.CheckoutConfig",  # forked: pays with Stripe
     "oscar.apps.address.apps.AddressConfig",
     "oscar.apps.shipping.apps.ShippingConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig",
@@ -119,6 +119,8 @@ TENANT_APPS = [
     "crm_apps.quotes",
     "crm_apps.commissions",
     "crm_apps.service",
+    "crm_apps.payments",
+    "crm_apps.billing",
     "cms",
     "portal",
     *OSCAR_APPS,
@@ -402,6 +404,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_apps.quotes.tasks.expire_quotes",
         "schedule": 24 * 3600,
     },
+    # Hourly, so a period is invoiced on its first day in every tenant's time zone; each
+    # period once (a unique constraint on contract and period start).
+    "bill-contract-periods": {
+        "task": "crm_apps.billing.tasks.bill_contract_periods",
+        "schedule": 3600,
+    },
+    # Marks invoices past due, then sends each reminder step (1, 7, 30 days) once.
+    "run-overdue-invoices": {
+        "task": "crm_apps.billing.tasks.run_overdue",
+        "schedule": 3600,
+    },
     "warn-before-sla-breach": {
         "task": "crm_apps.service.sla_tasks.warn_before_breach",
         "schedule": 5 * 60,
@@ -460,6 +473,10 @@ OSCAR_INITIAL_ORDER_STATUS = "Pending"
 OSCAR_INITIAL_LINE_STATUS = "Pending"
 OSCAR_ORDER_STATUS_PIPELINE = {
     "Pending": ("Being processed", "Cancelled"),
+    # Store orders wait for Stripe's webhook (store/checkout/stripe_orders.py); a late payment
+    # of a failed one still moves it on.
+    "Pending payment": ("Being processed", "Payment failed", "Cancelled"),
+    "Payment failed": ("Being processed", "Cancelled"),
     "Being processed": ("Shipped", "Cancelled"),
     "Shipped": ("Complete",),
     "Complete": (),

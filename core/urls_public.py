@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import health
+from crm_apps.payments import webhooks as payment_webhooks
 from tenants import views as tenant_views
 
 operator_api_schema = SpectacularAPIView.as_view(
@@ -23,4 +24,6 @@ urlpatterns = [
     path("api/operator/docs/", SpectacularSwaggerView.as_view(url_name="operator-api-schema"),
          name="operator-api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Stripe Connect: the platform's one endpoint, routed to tenants by connected account.
+    path("webhooks/stripe/", include(payment_webhooks.platform_urlpatterns)),
 ]

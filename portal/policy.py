@@ -48,6 +48,20 @@ def tickets_for(user) -> QuerySet:
     return Ticket.objects.filter(contact=scope.contact)
 
 
+def invoices_for(user) -> QuerySet:
+    """The issued invoices the customer may see (never drafts): those addressed to them, or
+    the whole account's for a company admin."""
+    from crm_apps.billing.models import Invoice
+
+    scope = customer_of(user)
+    if scope is None:
+        return Invoice.objects.none()
+    issued = Invoice.objects.exclude(status=Invoice.Status.DRAFT)
+    if scope.is_company_admin:
+        return issued.filter(Q(account=scope.account) | Q(contact=scope.contact))
+    return issued.filter(contact=scope.contact)
+
+
 def orders_for(user) -> QuerySet:
     """The customer's Oscar orders: their own, plus for a company admin the orders of the
     account's other portal users and those made from the account's accepted quotes."""

@@ -7,6 +7,7 @@ from core.auth_views import customer_login
 from portal import account_views as accounts
 from portal import help_views as help_pages
 from portal import invite_views, quote_views, register_views, views
+from portal import invoice_views as invoices
 from portal import order_views as orders
 from portal import ticket_views as tickets
 
@@ -53,4 +54,10 @@ urlpatterns = [
     path("help/articles/<int:pk>/vote/", help_pages.HelpVoteView.as_view(), name="help-vote"),
     path("orders/", orders.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", orders.OrderDetailView.as_view(), name="order"),
+    path("invoices/", invoices.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/pay/", invoices.PayInvoicesView.as_view(), name="invoice-pay"),
+    path("invoices/paid/<uuid:payment_id>/", invoices.PaymentConfirmationView.as_view(),
+         name="invoice-paid"),
+    path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice"),
+    path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice-pdf"),
 ]

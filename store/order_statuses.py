@@ -5,6 +5,8 @@ from django.utils.translation import pgettext_lazy
 
 LABELS = {
     "Pending": pgettext_lazy("order status", "Pending"),
+    "Pending payment": pgettext_lazy("order status", "Pending payment"),
+    "Payment failed": pgettext_lazy("order status", "Payment failed"),
     "Being processed": pgettext_lazy("order status", "Being processed"),
     "Shipped": pgettext_lazy("order status", "Shipped"),
     "Complete": pgettext_lazy("order status", "Complete"),

@@ -133,3 +133,20 @@ class PlatformSettings(models.Model):
     @classmethod
     def load(cls) -> "PlatformSettings":
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class ConnectedAccount(models.Model):
+    """Which tenant a Stripe Connect account belongs to: the platform's webhooks carry the
+    account, and this table routes them (kept in step with each tenant's payment settings)."""
+
+    account_id = models.CharField(_("connected account ID"), max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, verbose_name=_("tenant"), on_delete=models.CASCADE,
+                               related_name="connected_accounts")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("connected Stripe account")
+        verbose_name_plural = _("connected Stripe accounts")
+
+    def __str__(self):
+        return self.account_id

@@ -211,3 +211,38 @@ def build_pdf(story: list, *, branding: Branding, language: str, title: str,
         lang=language, pageCompression=1 if compress else 0, invariant=0 if compress else 1)
     document.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
+
+
+def lines_table(lines, currency: str, language: str, style, brand, *, describe=None) -> Table:
+    """The lines of a quote or an invoice: description, quantity, unit price, discount, tax
+    and total, under a header in the brand's colour. ``describe`` writes a line's first cell
+    (markup), by default its description."""
+    _ = translation.gettext  # at call time: the document is rendered in its own language
+    describe = describe or (lambda line: markup(line.description))
+    on_brand, on_brand_right = style["on_brand"], style["on_brand_right"]
+    header = [Paragraph(markup(_("Description")), on_brand)] + [
+        Paragraph(markup(text), on_brand_right)
+        for text in (_("Qty"), _("Unit price"), _("Discount"), _("Tax"), _("Total"))]
+    rows = [header]
+    for line in lines:
+        rows.append([
+            Paragraph(describe(line), style["body"]),
+            Paragraph(format_quantity(line.quantity, language), style["right"]),
+            Paragraph(format_money(line.unit_price, currency, language), style["right"]),
+            Paragraph(f"{line.discount_percent.normalize():f}%" if line.discount_percent
+                      else "–", style["right"]),
+            Paragraph(f"{line.tax_rate.normalize():f}%" if line.tax_rate else "–",
+                      style["right"]),
+            Paragraph(format_money(line.total_amount, currency, language), style["right"]),
+        ])
+    if len(rows) == 1:
+        rows.append([Paragraph(markup(_("No lines yet.")), style["small"]), "", "", "", "", ""])
+    table = Table(rows, colWidths=["33%", "8%", "17%", "12%", "9%", "21%"], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), brand),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f7f9")]),
+        ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    return table

@@ -88,37 +88,14 @@ def _parties(quote, language: str, style) -> Table:
 
 
 def _lines_table(quote, language: str, style, brand) -> Table:
-    on_brand, on_brand_right = style["on_brand"], style["on_brand_right"]
-    header = [Paragraph(markup(_("Description")), on_brand)] + [
-        Paragraph(markup(text), on_brand_right)
-        for text in (_("Qty"), _("Unit price"), _("Discount"), _("Tax"), _("Total"))]
-    rows = [header]
-    for line in quote.lines.all():
-        description = markup(line.description)
+    def describe(line) -> str:
+        text = markup(line.description)
         if line.sku:
-            description += f'<br/><font size="7.5" color="#666666">{markup(line.sku)}</font>'
-        rows.append([
-            Paragraph(description, style["body"]),
-            Paragraph(documents.format_quantity(line.quantity, language), style["right"]),
-            Paragraph(format_money(line.unit_price, quote.currency, language), style["right"]),
-            Paragraph(f"{line.discount_percent.normalize():f}%" if line.discount_percent
-                      else "–", style["right"]),
-            Paragraph(f"{line.tax_rate.normalize():f}%" if line.tax_rate else "–",
-                      style["right"]),
-            Paragraph(format_money(line.total_amount, quote.currency, language),
-                      style["right"]),
-        ])
-    if len(rows) == 1:
-        rows.append([Paragraph(markup(_("No lines yet.")), style["small"]), "", "", "", "", ""])
-    table = Table(rows, colWidths=["33%", "8%", "17%", "12%", "9%", "21%"], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), brand),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f7f9")]),
-        ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
-    return table
+            text += f'<br/><font size="7.5" color="#666666">{markup(line.sku)}</font>'
+        return text
+
+    return documents.lines_table(quote.lines.all(), quote.currency, language, style, brand,
+                                 describe=describe)
 
 
 def _totals_table(quote, language: str, style, brand) -> Table:

@@ -84,13 +84,13 @@ def wait_until_serving(process: subprocess.Popen, client: httpx.Client, log_path
 
 
 @contextmanager
-def uvicorn_server(spec: ServerSpec, env: dict, log_dir: Path):
+def uvicorn_server(spec: ServerSpec, env: dict, log_dir: Path, *, workers: int = 1):
     """Start uvicorn with ``spec``'s settings; yield a RunningServer with a keep-alive client."""
     port = free_port()
     log_path = log_dir / f"uvicorn-{spec.key}.log"
     server_env = {**env, "DJANGO_SETTINGS_MODULE": spec.settings_module}
     command = [str(UVICORN), "core.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", "--no-access-log"]
+               "--workers", str(workers), "--no-access-log"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=server_env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)

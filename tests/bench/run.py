@@ -39,7 +39,7 @@ QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
                 "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists", "pipeline", "desk", "email-ingestion")
+              "lists", "pipeline", "desk", "email-ingestion", "webhooks")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -251,6 +251,17 @@ def report_email(run_line: str) -> None:
     write_section("email-ingestion", email_section(result, run_line))
 
 
+def report_webhooks(run_line: str) -> None:
+    from tests.bench.webhook_bench import SENDERS, run_webhook_bench, webhook_section
+
+    step(f"benchmark 10: Stripe webhooks applied exactly once, {SENDERS} concurrent senders")
+    result = run_webhook_bench(dict(os.environ))
+    print(f"  {result.events:,} events ({result.deliveries:,} deliveries) in "
+          f"{result.seconds:.2f} s: {result.rate:,.1f} events/s applied; exactly once: "
+          f"{verdict(result.exactly_once)}", flush=True)
+    write_section("webhooks", webhook_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -296,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         report_desk(counts, run_note(timestamp, hostname))
     if "email-ingestion" in selected:
         report_email(run_note(timestamp, hostname))
+    if "webhooks" in selected:
+        report_webhooks(run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

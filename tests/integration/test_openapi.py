@@ -36,6 +36,10 @@ EXPECTED_PATHS = [
     "/api/v1/commission-statements/{id}/approve/",
     "/api/v1/commission-statements/{id}/reject/",
     "/api/v1/commission-statements/generate/",
+    "/api/v1/invoices/", "/api/v1/invoices/{id}/", "/api/v1/invoices/{id}/issue/",
+    "/api/v1/invoices/{id}/void/", "/api/v1/invoices/{id}/payments/",
+    "/api/v1/invoices/{id}/refunds/", "/api/v1/invoices/{id}/pdf/",
+    "/api/v1/invoices/{id}/send/", "/api/v1/statements/",
 ]
 
 
