@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_apps.customers.models import Account, Contact
+from crm_apps.quotes.models import PricedLine, priced_line_constraints
 
 ZERO = Decimal("0.00")
 NUMBER_PREFIX = "INV"
@@ -139,44 +140,18 @@ class Invoice(models.Model):
         return self.total - self.paid_total
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(PricedLine):
     """A line of an invoice; its amounts are computed like a quote line's (half-up cents)."""
 
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE,
                                 related_name="lines")
     position = models.PositiveIntegerField(_("position"), default=0)
-    description = models.CharField(_("description"), max_length=500)
-    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2,
-                                   default=Decimal("1"))
-    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2,
-                                     default=ZERO)
-    discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2,
-                                           default=ZERO)
-    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2,
-                                   default=ZERO)
-    net_amount = models.DecimalField(_("net"), max_digits=16, decimal_places=2, default=ZERO,
-                                     editable=False)
-    tax_amount = models.DecimalField(_("tax"), max_digits=16, decimal_places=2, default=ZERO,
-                                     editable=False)
-    total_amount = models.DecimalField(_("line total"), max_digits=16, decimal_places=2,
-                                       default=ZERO, editable=False)
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice", "position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoice_line_quantity"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="invoice_line_price"),
-            models.CheckConstraint(condition=Q(discount_percent__gte=0)
-                                   & Q(discount_percent__lte=100),
-                                   name="invoice_line_discount_range"),
-            models.CheckConstraint(condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100),
-                                   name="invoice_line_tax_range"),
-        ]
-
-    def __str__(self):
-        return self.description
+        constraints = priced_line_constraints("invoice_line")
 
 
 class Payment(models.Model):

@@ -116,15 +116,10 @@ class Quote(NumberedFromId, OwnedRecord):
         return self.status == self.Status.SENT
 
 
-class QuoteLine(models.Model):
-    """A line of a quote: a catalogue product at its price, or a free line typed by hand."""
+class PricedLine(models.Model):
+    """A priced line of a quote or an invoice: quantity, unit price, line discount and tax,
+    and the amounts crm_apps.quotes.totals computes from them (half-up cents)."""
 
-    quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.CASCADE,
-                              related_name="lines")
-    position = models.PositiveIntegerField(_("position"), default=0)
-    product = models.ForeignKey("catalogue.Product", verbose_name=_("product"), null=True,
-                                blank=True, on_delete=models.SET_NULL, related_name="+")
-    sku = models.CharField(_("SKU"), max_length=128, blank=True)
     description = models.CharField(_("description"), max_length=500)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2,
                                    default=Decimal("1"))
@@ -143,19 +138,38 @@ class QuoteLine(models.Model):
                                        default=ZERO, editable=False)
 
     class Meta:
-        verbose_name = _("quote line")
-        verbose_name_plural = _("quote lines")
-        ordering = ["quote", "position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="quote_line_quantity"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="quote_line_price"),
-            models.CheckConstraint(condition=Q(discount_percent__gte=0)
-                                   & Q(discount_percent__lte=100),
-                                   name="quote_line_discount_range"),
-            models.CheckConstraint(condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100),
-                                   name="quote_line_tax_range"),
-        ]
+        abstract = True
 
     def __str__(self):
         return self.description
+
+
+def priced_line_constraints(prefix: str) -> list:
+    """The database's own checks on a priced line's numbers, named after ``prefix``."""
+    return [
+        models.CheckConstraint(condition=Q(quantity__gt=0), name=f"{prefix}_quantity"),
+        models.CheckConstraint(condition=Q(unit_price__gte=0), name=f"{prefix}_price"),
+        models.CheckConstraint(condition=Q(discount_percent__gte=0)
+                               & Q(discount_percent__lte=100),
+                               name=f"{prefix}_discount_range"),
+        models.CheckConstraint(condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100),
+                               name=f"{prefix}_tax_range"),
+    ]
+
+
+class QuoteLine(PricedLine):
+    """A line of a quote: a catalogue product at its price, or a free line typed by hand."""
+
+    quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.CASCADE,
+                              related_name="lines")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    product = models.ForeignKey("catalogue.Product", verbose_name=_("product"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="+")
+    sku = models.CharField(_("SKU"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        ordering = ["quote", "position", "id"]
+        constraints = priced_line_constraints("quote_line")
 

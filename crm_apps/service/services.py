@@ -41,16 +41,8 @@ def _acting(user):
     return audit.acting_as(user) if user is not None else nullcontext()
 
 
-# The hooks of the SLA, e-mail and satisfaction modules, imported when called so this module
+# The hooks of the e-mail and satisfaction modules, imported when called so this module
 # never depends on them at import time.
-
-def _apply_sla(ticket: Ticket) -> None:
-    try:
-        from crm_apps.service.sla import apply_policy
-    except (ImportError, AttributeError):
-        return
-    apply_policy(ticket)
-
 
 def _send_reply(message: TicketMessage) -> None:
     try:
@@ -118,7 +110,7 @@ def open_ticket(*, subject, description="", channel, kind="question", priority="
                            author=by_user, author_contact=customer,
                            author_email=requester_email if by_user is None else "",
                            channel=channel, files=files, message_id=message_id)
-        _apply_sla(ticket)
+        sla.apply_policy(ticket)
         live.ticket_opened(ticket, actor=by_user)
     return ticket
 
@@ -253,7 +245,7 @@ def update_details(ticket, *, by=None, **fields) -> Ticket:
             changed += ["signed_off_at", "signed_off_by"]
         locked.save(update_fields=[*changed, "updated"])
         if "priority" in changed:
-            _apply_sla(locked)
+            sla.apply_policy(locked)
         _copy_state(locked, ticket)
         live.ticket_updated(locked, actor=by)
     return ticket
