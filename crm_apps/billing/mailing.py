@@ -62,12 +62,15 @@ def send_invoice(invoice: Invoice, *, by) -> Invoice:
     return invoice
 
 
-def send_automatic(invoice: Invoice, *, kind: str) -> bool:
+def send_automatic(invoice: Invoice, *, kind: str, also=()) -> bool:
     """Send the automatic ``kind`` message ("invoice", "reminder" or "receipt") of an issued
-    invoice; False when its contact has no e-mail address."""
-    if not recipient(invoice):
+    invoice to its contact and the addresses ``also`` (the payer of a receipt); False when
+    there is nobody to write to."""
+    to = list(dict.fromkeys(address for address in (recipient(invoice), *also) if address))
+    if not to:
         return False
     message = build_message(invoice, kind=kind)
+    message.to = to
     message.extra_headers.update(AUTO_GENERATED)
     message.send()
     if kind == "invoice":

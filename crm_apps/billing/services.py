@@ -311,13 +311,13 @@ def bill_contract_periods(today: datetime.date | None = None) -> int:
     return made
 
 
-def _send_quietly(invoice: Invoice, kind: str = "invoice") -> bool:
+def _send_quietly(invoice: Invoice, kind: str = "invoice", also=()) -> bool:
     """Mail an automatic message about ``invoice``; a mail server's refusal is logged (the
     invoice stays issued and can be sent again by hand)."""
     from crm_apps.billing import mailing
 
     try:
-        return mailing.send_automatic(invoice, kind=kind)
+        return mailing.send_automatic(invoice, kind=kind, also=also)
     except Exception:  # noqa: BLE001 - any mail failure must not undo the billing run
         log.exception("could not mail %s of invoice %s", kind, invoice.pk)
         return False

@@ -93,7 +93,7 @@ def record_invoice_payments(stripe_payment, event=None) -> list[Payment]:
         skipped.pop()
     hold_back_unapplied(stripe_payment, skipped)
     if fresh:
-        tell_paid([payment.invoice for payment in fresh])
+        tell_paid([payment.invoice for payment in fresh], payer=stripe_payment.customer_user)
     return recorded
 
 
@@ -248,10 +248,10 @@ def _latest_refund_id(charge, stripe_payment) -> str:
     return fresh[0] if fresh else ""
 
 
-def tell_paid(invoices: list[Invoice]) -> None:
+def tell_paid(invoices: list[Invoice], payer=None) -> None:
     """A receipt e-mail to each invoice's contact (after the commit, so a rolled-back event
     sends nothing), and a live notification to the contact's portal login and the account's
-    owner."""
+    owner. A company portal admin who paid a colleague's invoice (``payer``) gets both too."""
     from crm_apps.quotes.acceptance import portal_user_for
     from realtime.services import notify
 
@@ -260,18 +260,21 @@ def tell_paid(invoices: list[Invoice]) -> None:
         title = format_lazy(_("Invoice {number} is paid"), number=invoice.number)
         body = format_lazy(_("{amount} {currency} received online."),
                            amount=invoice.paid_total, currency=invoice.currency)
-        customer = portal_user_for(invoice.contact)
-        if customer is not None:
-            notify([customer], kind=notifications.RECEIPT.code, title=title, body=body,
+        customers = {user for user in (portal_user_for(invoice.contact), payer)
+                     if user is not None and user.is_active}
+        if customers:
+            notify(sorted(customers, key=lambda user: user.pk),
+                   kind=notifications.RECEIPT.code, title=title, body=body,
                    link="/portal/invoices/")
         owner = invoice.account.owner
         if owner is not None and owner.is_active:
             notify([owner], kind=notifications.PAID.code, title=title, body=body,
                    link=f"/app/billing/{invoice.pk}/")
-        transaction.on_commit(lambda pk=invoice.pk: _send_receipt(pk))
+        also = [payer.email] if payer is not None and payer.email else []
+        transaction.on_commit(lambda pk=invoice.pk, also=also: _send_receipt(pk, also))
 
 
-def _send_receipt(pk: int) -> None:
+def _send_receipt(pk: int, also: list[str]) -> None:
     invoice = Invoice.objects.select_related("account", "contact").filter(pk=pk).first()
     if invoice is not None:
-        services._send_quietly(invoice, kind="receipt")
+        services._send_quietly(invoice, kind="receipt", also=also)

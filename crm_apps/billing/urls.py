@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.InvoiceListView.as_view(), name="list"),
     path("new/", views.InvoiceCreateView.as_view(), name="create"),
     path("<int:pk>/", views.InvoiceDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.InvoiceEditView.as_view(), name="edit"),
     path("<int:pk>/issue/", views.InvoiceIssueView.as_view(), name="issue"),
     path("<int:pk>/send/", views.InvoiceSendView.as_view(), name="send"),
     path("<int:pk>/void/", views.InvoiceVoidView.as_view(), name="void"),

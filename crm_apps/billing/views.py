@@ -31,6 +31,7 @@ from crm_apps.billing.models import Invoice, Payment
 from crm_apps.customers.models import Account
 from crm_apps.customers.visibility import visible
 
+LINE_FIELDS = ("description", "quantity", "unit_price", "discount_percent", "tax_rate")
 FILTER_NAMES = ("q", "status", "account", "issued_after", "issued_before", "due_before")
 
 
@@ -132,6 +133,51 @@ class InvoiceCreateView(InvoiceMixin, View):
             invoice = services.create_manual(lines=formset.lines(), **form.header())
         messages.success(request, _("The draft invoice was saved; issue it to number it."))
         return back(invoice)
+
+
+class InvoiceEditView(InvoiceCreateView):
+    """A draft's fields and lines, changed on the same form that made it (issued invoices are
+    fixed: they are voided and made again)."""
+
+    def draft_or_back(self, pk):
+        invoice = self.get_invoice(pk)
+        if not invoice.is_draft:
+            messages.error(self.request, _("Only a draft can be changed."))
+            return invoice, back(invoice)
+        return invoice, None
+
+    def page(self, form, formset, status=200):
+        return render(self.request, self.template_name, {
+            "form": form, "formset": formset, "invoice": self.invoice,
+            "title": _("Edit draft invoice"), "cancel_url": detail_url(self.invoice)},
+            status=status)
+
+    def get(self, request, pk):
+        self.invoice, refused = self.draft_or_back(pk)
+        if refused:
+            return refused
+        lines = [{name: getattr(line, name) for name in LINE_FIELDS}
+                 for line in self.invoice.lines.order_by("position")]
+        return self.page(InvoiceForm(instance=self.invoice, user=request.user),
+                         LineFormSet(prefix="lines", initial=lines))
+
+    def post(self, request, pk):
+        self.invoice, refused = self.draft_or_back(pk)
+        if refused:
+            return refused
+        form = InvoiceForm(request.POST, instance=Invoice.objects.get(pk=pk), user=request.user)
+        formset = LineFormSet(request.POST, prefix="lines")
+        form_valid = form.is_valid()
+        if not (form_valid and formset.is_valid()):
+            return self.page(form, formset, status=400)
+        try:
+            with acting_as(request.user):
+                services.update_draft(self.invoice, lines=formset.lines(), **form.header())
+        except BillingError as error:  # issued by someone else meanwhile
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The draft invoice was saved."))
+        return back(self.invoice)
 
 
 class InvoiceActionView(InvoiceMixin, View):

@@ -25,6 +25,7 @@ RANK = {
     Status.CREATED: 0, Status.PENDING: 1, Status.FAILED: 2, Status.CANCELED: 3,
     Status.SUCCEEDED: 4, Status.PARTIALLY_REFUNDED: 5, Status.REFUNDED: 6,
 }
+WAITING = "waiting for its payment"
 HANDLED = frozenset({
     "checkout.session.completed", "checkout.session.expired", "payment_intent.succeeded",
     "payment_intent.payment_failed", "charge.refunded",
@@ -68,6 +69,8 @@ def apply_event(event: dict, *, account: str = "") -> str:
         return "ignored"
     obj = event["data"]["object"]
     pk = payment_pk(kind, obj)
+    if pk is None and kind == "charge.refunded":
+        return _park(event, account)
     if pk is None:
         logger.info("Stripe event %s (%s) matches no payment here", event["id"], kind)
         return "no matching payment"
@@ -92,6 +95,38 @@ def apply_event(event: dict, *, account: str = "") -> str:
         stored.save(update_fields=["applied_at", "outcome"])
     logger.info("Stripe event %s (%s) on payment %s: %s", event["id"], kind, pk, outcome)
     return outcome
+
+
+def _park(event: dict, account: str) -> str:
+    """Keep a refund whose charge names a payment intent we have not been told of yet (a
+    refund made in Stripe's dashboard can arrive before the checkout's events, and the charge
+    does not carry our metadata); it is applied when an event links that intent to a payment."""
+    intent = event["data"]["object"].get("payment_intent")
+    if not isinstance(intent, str) or not intent:
+        return "no matching payment"
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(
+                event_id=event["id"], type=event["type"], livemode=bool(event.get("livemode")),
+                account=account, payload=event, outcome=WAITING)
+    except IntegrityError:
+        return "duplicate"
+    logger.info("Stripe event %s waits for payment intent %s", event["id"], intent)
+    return WAITING
+
+
+def _apply_waiting(payment: StripePayment) -> None:
+    """Apply the parked refunds of ``payment``'s intent, now known (its row is locked)."""
+    waiting = (StripeEvent.objects.select_for_update()
+               .filter(payment__isnull=True, applied_at__isnull=True, type="charge.refunded",
+                       payload__data__object__payment_intent=payment.payment_intent_id)
+               .order_by("received_at"))
+    for stored in waiting:
+        stored.payment = payment
+        stored.save(update_fields=["payment"])  # first, so applying it cannot find it again
+        stored.outcome = _refund(payment, stored.payload["data"]["object"], stored.payload)
+        stored.applied_at = timezone.now()
+        stored.save(update_fields=["outcome", "applied_at"])
 
 
 def _apply(payment: StripePayment, kind: str, obj: dict, event: dict) -> str:
@@ -123,6 +158,8 @@ def _remember_ids(payment: StripePayment, *, session_id=None, intent_id=None) ->
     if isinstance(intent_id, str) and intent_id and not payment.payment_intent_id:
         payment.payment_intent_id = intent_id
     payment.save(update_fields=["checkout_session_id", "payment_intent_id", "updated"])
+    if payment.payment_intent_id:
+        _apply_waiting(payment)
 
 
 def _amount_matches(payment: StripePayment, minor) -> bool:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from core import audit
 from crm_apps.billing import services
 from crm_apps.billing.models import Invoice
 from tests.fixtures.world import admin_token, host_client, post, signed_in
@@ -91,6 +92,51 @@ def test_a_draft_by_hand_then_issued_on_its_page(books, pages):
     mail.outbox.clear()
     assert rep.post(f"/app/billing/{invoice.pk}/send/").status_code == 303
     assert len(mail.outbox) == 1
+
+
+def test_a_draft_is_edited_on_its_page_and_every_change_is_in_its_history(books, pages):
+    invoice = draft(books)
+    rep = pages["rep"]
+    page = rep.get(f"/app/billing/{invoice.pk}/edit/")
+    assert page.status_code == 200
+    assert "Widget 小部件" in page.text
+    assert "Installation" in page.text
+    form = {"account": books["mine"].pk, "contact": books["buyer"].pk, "currency": "usd",
+            "language": "zh-hans", "due_date": "2030-01-31", "discount_percent": "0",
+            "notes": "Net 30", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "2",
+            "lines-0-description": "Consulting", "lines-0-quantity": "3",
+            "lines-0-unit_price": "100.00", "lines-0-tax_rate": "10",
+            "lines-1-description": ""}
+    for field, bad in (("lines-0-unit_price", "1.005"), ("account", books["theirs"].pk),
+                       ("currency", "dollars"), ("lines-TOTAL_FORMS", "x")):
+        assert rep.post(f"/app/billing/{invoice.pk}/edit/", {**form, field: bad}
+                        ).status_code == 400, field
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.lines.count()) == (Decimal("165.29"), 2)  # kept
+
+    assert rep.post(f"/app/billing/{invoice.pk}/edit/", form).status_code == 303
+    invoice.refresh_from_db()
+    assert (invoice.currency, invoice.language, invoice.total) == ("USD", "zh-hans",
+                                                                  Decimal("330.00"))
+    assert list(invoice.lines.values_list("description", flat=True)) == ["Consulting"]
+
+    assert rep.post(f"/app/billing/{invoice.pk}/issue/").status_code == 303
+    # Issued, the invoice is fixed: the page sends the user back, the post changes nothing.
+    assert rep.get(f"/app/billing/{invoice.pk}/edit/").status_code == 303
+    assert rep.post(f"/app/billing/{invoice.pk}/edit/",
+                    {**form, "lines-0-unit_price": "1.00"}).status_code == 303
+    invoice.refresh_from_db()
+    assert invoice.total == Decimal("330.00")
+    assert pages["rep"].get(f"/app/billing/{issued(books, account='theirs').pk}/edit/"
+                            ).status_code == 404
+
+    changes = [(entry.action, entry.actor.email if entry.actor else None, entry.changes)
+               for entry in audit.history(invoice).order_by("id")]
+    assert changes[0][0] == "created"
+    rep_changes = [change for action, actor, change in changes
+                   if action == "updated" and actor == "rep@acme.example"]
+    assert any(change.get("currency") == ["CNY", "USD"] for change in rep_changes)
+    assert any(change.get("status") == ["draft", "open"] for change in rep_changes)
 
 
 def test_payments_and_refunds_on_the_pages_for_managers_only(books, pages):

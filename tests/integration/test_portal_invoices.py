@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -147,7 +148,8 @@ def test_customer_b_gets_404_for_every_url_of_as_invoices_and_nothing_is_created
         assert books["a1"].number.encode() not in response.content
 
 
-def test_a_company_admin_sees_and_pays_the_accounts_invoices(books, stripe_ready):
+def test_a_company_admin_sees_and_pays_the_accounts_invoices(books, stripe_ready,
+                                                             django_capture_on_commit_callbacks):
     boss = portal_client("boss@acme.example")
     text = boss.get("/portal/invoices/").content.decode()
     for key in ("a1", "a2", "boss_own", "a_paid"):
@@ -167,6 +169,19 @@ def test_a_company_admin_sees_and_pays_the_accounts_invoices(books, stripe_ready
     # The plain customer cannot open the admin's payment page.
     other = portal_client("customer@acme.example")
     assert other.get(f"/portal/invoices/paid/{payment.pk}/").status_code == 404
+
+    # Paid: the admin who paid A's invoice is told and gets its receipt, as A does.
+    mail.outbox.clear()
+    fake, secret = stripe_ready["fake"], stripe_ready["keys"]["webhook_secret"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for event in fake.pay(payment.checkout_session_id):
+            assert deliver(event, secret).status_code == 200
+    number = books["a1"].number
+    receipt = next(message for message in mail.outbox if number in message.subject)
+    assert sorted(receipt.to) == ["boss@acme.example", "customer@acme.example"]
+    told = Notification.objects.filter(kind="invoice.receipt", title__contains=number)
+    assert sorted(told.values_list("recipient__email", flat=True)) == [
+        "boss@acme.example", "customer@acme.example"]
 
 
 def test_paying_two_open_invoices_goes_to_stripe_once_however_often_pressed(stripe_ready,

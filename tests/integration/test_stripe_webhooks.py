@@ -16,7 +16,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.stripe_gateway import refund, start_checkout
-from crm_apps.payments import appliers
+from crm_apps.payments import appliers, events
 from crm_apps.payments.models import StripeAccountSettings, StripeEvent, StripePayment
 from tenants.models import ConnectedAccount, Tenant
 from tests.fixtures.fake_stripe import make_event, signed_webhook, use_connect, use_own_keys
@@ -256,6 +256,47 @@ def test_every_order_of_delivery_ends_in_the_same_state(in_acme, fake_stripe, ob
 
     assert outcomes == {((Status.PARTIALLY_REFUNDED, Decimal("2.34")),
                          ("refunded", "succeeded"))}
+
+
+def test_a_dashboard_refund_before_the_checkout_events_waits_for_them(
+        in_acme, fake_stripe, observed):
+    """A refund made in Stripe's dashboard names only the payment intent, which we learn from
+    the checkout's events: arriving first, it is kept and applied once they come."""
+    keys = use_own_keys()
+    payment = new_payment()
+    completed, succeeded = fake_stripe.pay(payment.checkout_session_id)
+    intent = succeeded["data"]["object"]["id"]
+    dashboard_refund = make_event("charge.refunded", {
+        "id": "ch_test_dashboard", "object": "charge", "payment_intent": intent,
+        "amount": 12234, "amount_refunded": 1000, "refunded": False, "currency": "usd",
+        "metadata": {}})
+
+    assert (deliver(in_acme.host, dashboard_refund, keys["webhook_secret"]).json()["outcome"]
+            == events.WAITING)
+    assert deliver(in_acme.host, dashboard_refund,
+                   keys["webhook_secret"]).json()["outcome"] == "duplicate"
+    assert state(payment)[:2] == (Status.PENDING, Decimal("0.00"))
+    assert observed == []
+
+    deliver(in_acme.host, completed, keys["webhook_secret"])
+    deliver(in_acme.host, succeeded, keys["webhook_secret"])
+
+    assert state(payment)[:2] == (Status.PARTIALLY_REFUNDED, Decimal("10.00"))
+    assert sorted(call.kind for call in observed) == ["refunded", "succeeded"]
+    parked = StripeEvent.objects.get(event_id=dashboard_refund["id"])
+    assert parked.payment_id == payment.pk
+    assert parked.applied_at is not None
+
+
+def test_a_refund_of_a_payment_intent_nobody_here_knows_stays_parked(paid):
+    foreign = make_event("charge.refunded", {
+        "id": "ch_test_foreign", "object": "charge", "payment_intent": "pi_test_foreign",
+        "amount": 500, "amount_refunded": 500, "refunded": True, "currency": "usd"})
+    assert deliver(paid.host, foreign, paid.secret).json()["outcome"] == events.WAITING
+    for event in (paid.completed, paid.succeeded):
+        deliver(paid.host, event, paid.secret)
+    assert StripeEvent.objects.get(event_id=foreign["id"]).applied_at is None
+    assert state(paid.payment)[:2] == (Status.SUCCEEDED, Decimal("0.00"))
 
 
 def test_an_event_for_no_payment_here_or_of_another_type_changes_nothing(paid):
