@@ -54,13 +54,13 @@ OSCAR_APPS = [
     "oscar.apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     "oscar.apps.communication.apps.CommunicationConfig",
-    "oscar.apps.partner.apps.PartnerConfig",
+    "store.partner.apps.PartnerConfig",  # forked: per-tenant currency, tax, price lists
     "oscar.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
-    "oscar.apps.offer.apps.OfferConfig",
+    "store.offer.apps.OfferConfig",  # forked: segment offers for CRM customers
     "oscar.apps.order.apps.OrderConfig",
     "oscar.apps.customer.apps.CustomerConfig",
-    "oscar.apps.search.apps.SearchConfig",
+    "store.search.apps.SearchConfig",  # forked: Chinese and English product search
     "oscar.apps.voucher.apps.VoucherConfig",
     "oscar.apps.wishlists.apps.WishlistsConfig",
     "oscar.apps.dashboard.apps.DashboardConfig",
@@ -121,8 +121,11 @@ TENANT_APPS = [
     "crm_apps.service",
     "crm_apps.payments",
     "crm_apps.billing",
+    "crm_apps.segments",
+    "crm_apps.purchases",
     "cms",
     "portal",
+    "store.shop",  # before Oscar: its templates override Oscar's (offers, recommendations)
     *OSCAR_APPS,
     *WAGTAIL_APPS,
 ]

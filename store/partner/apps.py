@@ -1,0 +1,7 @@
+"""The forked partner app's configuration."""
+
+from oscar.apps.partner import apps
+
+
+class PartnerConfig(apps.PartnerConfig):
+    name = "store.partner"
