@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("crm_apps.commissions.api_urls")),
     path("", include("crm_apps.quotes.api_urls")),
     path("", include("crm_apps.billing.api_urls")),
+    path("", include("crm_apps.segments.api_urls")),
     path("", include("crm_apps.sales.pipeline_api_urls")),
     path("", include("crm_apps.service.report_api_urls")),
     path("", include("crm_apps.service.sla_api_urls")),

@@ -5,6 +5,7 @@ from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ OSCAR_APPS = [
     "oscar.apps.analytics.apps.AnalyticsConfig",
     "store.checkout.apps.CheckoutConfig",  # forked: pays with Stripe
     "oscar.apps.address.apps.AddressConfig",
-    "oscar.apps.shipping.apps.ShippingConfig",
+    "store.shipping.apps.ShippingConfig",  # forked: the tenant's own shipping methods
     "oscar.apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     "oscar.apps.communication.apps.CommunicationConfig",
@@ -126,6 +127,7 @@ TENANT_APPS = [
     "cms",
     "portal",
     "store.shop",  # before Oscar: its templates override Oscar's (offers, recommendations)
+    "store.recommendations",
     *OSCAR_APPS,
     *WAGTAIL_APPS,
 ]
@@ -156,6 +158,7 @@ MIDDLEWARE = [
     "core.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "store.shop.dashboard_access.ShopDashboardAccessMiddleware",
     "store.middleware.TenantBasketMiddleware",
     "cms.middleware.TenantRedirectMiddleware",
 ]
@@ -181,6 +184,7 @@ TEMPLATES = [
                 "store.context_processors.checkout",
                 "store.context_processors.notifications",
                 "oscar.core.context_processors.metadata",
+                "store.shop.context_processors.shop_theme",
                 "core.context_processors.navigation",
             ],
         },
@@ -297,7 +301,8 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(DATA_DIR / "media"))
 # Uploaded files land under MEDIA_ROOT/<schema>/..., so tenants never share a path.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    # TenantFileSystemStorage, plus Oscar's shared placeholder image (store/shop/storage.py).
+    "default": {"BACKEND": "store.shop.storage.TenantMediaStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -418,6 +423,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_apps.billing.tasks.run_overdue",
         "schedule": 3600,
     },
+    # Hourly: a run takes seconds even for 50,000 orders, so the day's sales shape the shop's
+    # recommendations within the hour.
+    "recompute-shop-recommendations": {
+        "task": "store.recommendations.tasks.recompute_recommendations",
+        "schedule": 3600,
+    },
+    # Hourly: rules on dates ("ordered within 30 days") move with the clock; events refresh
+    # the contacts they concern in between.
+    "recompute-segments": {
+        "task": "crm_apps.segments.tasks.recompute_segments",
+        "schedule": 3600,
+    },
     "warn-before-sla-breach": {
         "task": "crm_apps.service.sla_tasks.warn_before_breach",
         "schedule": 5 * 60,
@@ -470,6 +487,14 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 from oscar.defaults import *  # noqa: E402, F403
 
 OSCAR_SHOP_NAME = "Shop"
+OSCAR_DYNAMIC_CLASS_LOADER = "store.class_loading.cached_class_loader"
+# Guests check out with an e-mail address; their orders are linked to CRM contacts by it
+# (crm_apps/purchases/linking.py). Signed-in shoppers check out with their portal login.
+OSCAR_ALLOW_ANON_CHECKOUT = True
+# A guest may give the e-mail of an existing login: the order then waits for that account
+# holder to claim it (crm_apps/purchases/claims.py), and the gateway page does not tell
+# strangers which addresses have accounts.
+OSCAR_ALLOW_GUEST_CHECKOUT_WITH_ACCOUNT = True
 OSCAR_DEFAULT_CURRENCY = env("OSCAR_DEFAULT_CURRENCY", default="USD")
 # One order life cycle for store orders and orders from accepted quotes (the portal shows it).
 OSCAR_INITIAL_ORDER_STATUS = "Pending"
@@ -489,6 +514,16 @@ OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
 OSCAR_ORDER_STATUS_CASCADE = {"Being processed": "Being processed", "Shipped": "Shipped",
                               "Complete": "Complete", "Cancelled": "Cancelled"}
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+# Oscar leaves shipping methods out of its dashboard menu (its default repository ignores them);
+# each tenant's checkout offers the ones its staff set up (store/shipping/repository.py).
+OSCAR_DASHBOARD_NAVIGATION[2]["children"].append(  # noqa: F405 - from oscar.defaults
+    {"label": _("Shipping methods"), "url_name": "dashboard:shipping-method-list"})
+# The segment offers and their vouchers (store/offer/dashboard.py) under Offers.
+for _menu in OSCAR_DASHBOARD_NAVIGATION:  # noqa: F405 - from oscar.defaults
+    if _menu.get("icon") == "fas fa-bullhorn":
+        _menu["children"].append({
+            "label": _("Segment offers"), "url_name": "segment-offers:list",
+            "access_fn": import_string("store.offer.nav.may_manage_segment_offers")})
 SITE_ID = 1
 WAGTAIL_SITE_NAME = "CRM"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default=f"http://{BASE_DOMAIN}:{PUBLIC_PORT}")

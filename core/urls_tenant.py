@@ -1,8 +1,6 @@
 """URLs of a tenant host. Order matters: Oscar before Wagtail's catch-all, i18n for Oscar."""
 
 from django.apps import apps
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -13,6 +11,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from core import health
 from core.auth_views import handoff_login
+from store.offer.voucher_views import IssuedVoucherAddView
+from store.shop.media import media_url_prefix, tenant_media
 
 api_schema = SpectacularAPIView.as_view(patterns=[path("api/v1/", include("core.api_urls"))])
 
@@ -29,6 +29,7 @@ urlpatterns = [
     path("app/customers/", include("crm_apps.customers.urls")),
     path("app/settings/general/", include("crm_apps.customization.general_urls")),
     path("app/settings/branding/", include("crm_apps.customization.branding_urls")),
+    path("app/settings/shop/", include("store.shop.urls")),
     path("app/settings/fields/", include("crm_apps.customization.urls")),
     path("app/settings/audit/", include("crm_apps.customers.audit_urls")),
     path("app/settings/service/email/", include("crm_apps.service.mail_settings_views")),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("app/commissions/", include("crm_apps.commissions.urls")),
     path("app/quotes/", include("crm_apps.quotes.urls")),
     path("app/billing/", include("crm_apps.billing.urls")),
+    path("app/segments/", include("crm_apps.segments.urls")),
     path("app/service/reports/", include("crm_apps.service.report_urls")),
     path("app/service/", include("crm_apps.service.urls")),
     path("calendar/", include("crm_apps.activities.feed_urls")),
@@ -58,8 +60,13 @@ urlpatterns = [
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before Oscar's URLs: segment offers in its dashboard, and its voucher form with the
+    # rules of vouchers issued to a segment.
+    path("shop/dashboard/segment-offers/", include("store.offer.dashboard_urls")),
+    path("shop/basket/vouchers/add/", IssuedVoucherAddView.as_view()),
     path("shop/", include(apps.get_app_config("oscar").urls[0])),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Each host serves its own tenant's public media only (store/shop/media.py).
+urlpatterns.append(path(f"{media_url_prefix()}/<str:schema>/<path:path>", tenant_media,
+                        name="tenant-media"))
 urlpatterns.append(path("", include(wagtail_urls)))

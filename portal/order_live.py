@@ -23,16 +23,20 @@ def order_link(order) -> str:
 
 def customer_contacts(order) -> list:
     """The contacts whose portal logins see ``order`` (the same rule as portal.policy): the
-    one who placed it, and the portal admins of the account it belongs to."""
+    one who placed it (or claimed it as a guest order), and the portal admins of the account it
+    belongs to."""
     from crm_apps.customers.models import Contact
+    from crm_apps.purchases.selectors import portal_contact_of
 
     account_ids = set()
     owner = None
     if order.user_id:
         owner = (Contact.objects.select_related("portal_user")
                  .filter(portal_user_id=order.user_id).first())
-        if owner is not None and owner.account_id:
-            account_ids.add(owner.account_id)
+    if owner is None:  # a guest order its account holder claimed
+        owner = portal_contact_of(order)
+    if owner is not None and owner.account_id:
+        account_ids.add(owner.account_id)
     quote = getattr(order, "quote", None)
     if quote is not None and quote.account_id:
         account_ids.add(quote.account_id)

@@ -63,23 +63,26 @@ def invoices_for(user) -> QuerySet:
 
 
 def orders_for(user) -> QuerySet:
-    """The customer's Oscar orders: their own, plus for a company admin the orders of the
-    account's other portal users and those made from the account's accepted quotes."""
+    """The customer's Oscar orders: their own (placed signed in, or guest orders they claimed),
+    plus for a company admin those of the account's other portal users and those made from the
+    account's accepted quotes. A guest order waiting for its claim is nobody's yet."""
     from oscar.core.loading import get_model
+
+    from crm_apps.purchases.selectors import portal_order_ids
 
     order_model = get_model("order", "Order")
     scope = customer_of(user)
     if scope is None:
         return order_model.objects.none()
-    visible = Q(user_id=user.pk)
+    visible = Q(user_id=user.pk) | Q(pk__in=portal_order_ids(scope.contact))
     if scope.is_company_admin:
         from crm_apps.quotes.models import Quote
 
-        colleagues = (Contact.objects.filter(account=scope.account, portal_user__isnull=False)
-                      .values("portal_user_id"))
+        colleagues = Contact.objects.filter(account=scope.account, portal_user__isnull=False)
         quoted = (Quote.objects.filter(account=scope.account, order__isnull=False)
                   .values("order_id"))
-        visible |= Q(user_id__in=colleagues) | Q(pk__in=quoted)
+        visible |= (Q(user_id__in=colleagues.values("portal_user_id"))
+                    | Q(pk__in=portal_order_ids(colleagues)) | Q(pk__in=quoted))
     return order_model.objects.filter(visible)
 
 

@@ -1,8 +1,12 @@
-"""Store provisioning hooks: Oscar defaults in the template, the tenant's own partner name."""
+"""Store provisioning hooks: Oscar defaults and the shop's settings in the template, the tenant's
+own partner name; demo products priced in the tenant shop's currency."""
 
 from decimal import Decimal
 
 from oscar.core.loading import get_model
+
+from store.partner.currency import tenant_currency
+from store.shop.models import ShopSettings
 
 Country = get_model("address", "Country")
 Partner = get_model("partner", "Partner")
@@ -27,6 +31,7 @@ def seed_template() -> None:
         )
     ProductClass.objects.get_or_create(slug="standard", defaults={"name": "Standard"})
     Partner.objects.get_or_create(code="default", defaults={"name": "Default"})
+    ShopSettings.current()  # every clone starts with its settings row
 
 
 def configure_tenant(setup) -> None:
@@ -55,4 +60,5 @@ def load_demo(setup) -> None:
         if created:
             product.categories.add(category)
             StockRecord.objects.create(product=product, partner=partner, partner_sku=slug,
-                                       price=Decimal(price), num_in_stock=100)
+                                       price=Decimal(price), price_currency=tenant_currency(),
+                                       num_in_stock=100)

@@ -19,6 +19,11 @@ def _repoint_related(survivor, duplicate) -> dict[str, int]:
             continue
         model = relation.related_model
         manager = getattr(model, "everything", model._base_manager)
+        if getattr(model, "derived_from_customer_records", False):
+            # Figures worked out from the records (segment members, metrics): moving them
+            # would clash with the survivor's own; they are worked out again for it.
+            manager.filter(**{relation.field.name: duplicate}).delete()
+            continue
         count = manager.filter(**{relation.field.name: duplicate}).update(
             **{relation.field.name: survivor})
         if count:

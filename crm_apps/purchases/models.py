@@ -27,3 +27,30 @@ class OrderContact(models.Model):
 
     def __str__(self):
         return f"{self.order_id} -> {self.contact_id}"
+
+
+class PendingOrderLink(models.Model):
+    """A guest order that no contact holds yet, and why: the account holder whose e-mail it
+    gave has not confirmed it is theirs, or several contacts share that e-mail and staff must
+    decide. It is never shown in anyone's portal while it waits here."""
+
+    class Reason(models.TextChoices):
+        AWAITING_CLAIM = "awaiting_claim", _("Waiting for the account holder to confirm")
+        SEVERAL_CONTACTS = "several_contacts", _("Several contacts have this e-mail")
+
+    order = models.OneToOneField("order.Order", verbose_name=_("order"),
+                                 on_delete=models.CASCADE, related_name="crm_pending_link")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    # The account holder asked to confirm (for AWAITING_CLAIM only).
+    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True,
+                                blank=True, on_delete=models.CASCADE,
+                                related_name="pending_order_links")
+    email = models.EmailField(_("e-mail given at checkout"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order waiting for its contact")
+        verbose_name_plural = _("orders waiting for their contacts")
+
+    def __str__(self):
+        return f"{self.order_id} ({self.reason})"

@@ -37,6 +37,9 @@ class Segment(models.Model):
 
 
 class SegmentMembership(models.Model):
+    # Worked out again from the records: a contact merge drops the duplicate's rows.
+    derived_from_customer_records = True
+
     segment = models.ForeignKey(Segment, verbose_name=_("segment"), on_delete=models.CASCADE,
                                 related_name="memberships")
     contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"),
@@ -52,3 +55,33 @@ class SegmentMembership(models.Model):
 
     def __str__(self):
         return f"{self.contact_id} in {self.segment_id}"
+
+
+class ContactMetrics(models.Model):
+    """Per-contact figures the rules read, refreshed set-based by crm_apps.segments.metrics.
+
+    Money is in the tenant's currency; the RFM scores are quintiles (1..5, 5 best) among the
+    contacts with at least one sale, and empty for contacts without one."""
+    # Worked out again from the records: a contact merge drops the duplicate's rows.
+    derived_from_customer_records = True
+
+    contact = models.OneToOneField("customers.Contact", verbose_name=_("contact"),
+                                   on_delete=models.CASCADE, primary_key=True,
+                                   related_name="metrics")
+    lifetime_value = models.DecimalField(_("lifetime value"), max_digits=16, decimal_places=2,
+                                         default=0)
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    rfm_r = models.PositiveSmallIntegerField(_("RFM recency"), null=True, blank=True)
+    rfm_f = models.PositiveSmallIntegerField(_("RFM frequency"), null=True, blank=True)
+    rfm_m = models.PositiveSmallIntegerField(_("RFM monetary"), null=True, blank=True)
+    rfm_total = models.PositiveSmallIntegerField(_("RFM score"), null=True, blank=True)
+    # When the figures last changed (a refresh leaves unchanged rows unwritten).
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("contact metrics")
+        verbose_name_plural = _("contact metrics")
+
+    def __str__(self):
+        return f"{self.contact_id}: {self.lifetime_value} / {self.order_count}"

@@ -16,6 +16,8 @@ from oscar.core.loading import get_class, get_model
 
 from core import stripe_gateway
 from store.checkout import stripe_orders
+from store.checkout.mixins import VoucherLockingMixin
+from store.offer.vouchers import VoucherUnavailable
 
 Order = get_model("order", "Order")
 Basket = get_model("basket", "Basket")
@@ -34,7 +36,7 @@ def not_configured_message() -> str:
              "here for now. Nothing was ordered or charged. Please contact us to order.")
 
 
-class PaymentDetailsView(views.PaymentDetailsView):
+class PaymentDetailsView(VoucherLockingMixin, views.PaymentDetailsView):
     template_name = "store/checkout/payment_details.html"
     template_name_preview = "store/checkout/preview.html"
 
@@ -84,6 +86,9 @@ class PaymentDetailsView(views.PaymentDetailsView):
                     purpose=stripe_orders.PURPOSE, reference={"order_number": order.number},
                     amount=order.total_incl_tax, currency=order.currency,
                     customer_user=user if user.is_authenticated else None)
+        except VoucherUnavailable as refused:  # a voucher used up meanwhile: say which
+            self.restore_frozen_basket()
+            return self.render_preview(self.request, error=str(refused))
         except Exception:
             logger.exception("Order #%s: could not be placed", order_number)
             self.restore_frozen_basket()

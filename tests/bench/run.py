@@ -34,12 +34,13 @@ ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
                "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100,
-               "desk_requests": 100}
+               "desk_requests": 100, "store_requests": 100}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
-                "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20}
+                "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20,
+                "store_requests": 20}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists", "pipeline", "desk", "email-ingestion", "webhooks")
+              "lists", "pipeline", "desk", "email-ingestion", "webhooks", "store")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -262,6 +263,16 @@ def report_webhooks(run_line: str) -> None:
     write_section("webhooks", webhook_section(result, run_line))
 
 
+def report_store(counts: dict, run_line: str) -> None:
+    from tests.bench.store_bench import ORDERS, PRODUCTS, run_store_bench, store_section
+
+    step(f"benchmark 11: shop pages with 10 offers, {PRODUCTS:,} products, {ORDERS:,} orders")
+    result = run_store_bench(dict(os.environ), counts["store_requests"])
+    print(f"  p95 < 100 ms and personalisation < 20 %: met {verdict(result.target_met)}",
+          flush=True)
+    write_section("store", store_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -309,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         report_email(run_note(timestamp, hostname))
     if "webhooks" in selected:
         report_webhooks(run_note(timestamp, hostname))
+    if "store" in selected:
+        report_store(counts, run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:

@@ -43,13 +43,21 @@ def put(client, path, payload):
     return client.put(path, json.dumps(payload), content_type="application/json")
 
 
-def make_product(title, sku, price, currency="CNY"):
+def make_product(title, sku, price):
+    """A product in the shop's catalogue, priced in the shop's one currency."""
     product = Product.objects.create(title=title, product_class=ProductClass.objects.get(
         slug="standard"), structure="standalone", is_public=True)
     StockRecord.objects.create(product=product, partner=Partner.objects.get(code="default"),
-                               partner_sku=sku, price=price, price_currency=currency,
-                               num_in_stock=10)
+                               partner_sku=sku, price=price, num_in_stock=10)
     return product
+
+
+def shop_in(currency: str) -> None:
+    from store.shop.models import ShopSettings
+
+    shop = ShopSettings.current()
+    shop.currency = currency
+    shop.save()
 
 
 @pytest.fixture
@@ -66,6 +74,7 @@ def org(in_acme):
     north.members.add(rep)
     south = Team.objects.create(name="South")
     south.members.add(rep2)
+    shop_in("CNY")  # the shop prices in yuan, like the quotes
     mine = Account.objects.create(name="Rep's own", owner=rep)
     theirs = Account.objects.create(name="South's", owner=rep2, team=south)
     buyer = Contact.objects.create(first_name="Wei", last_name="Zhang", account=mine,
@@ -128,26 +137,26 @@ def test_a_product_line_takes_the_catalogue_title_sku_and_price(in_acme, org):
 
 
 def test_a_catalogue_price_in_another_currency_or_none_needs_a_unit_price(in_acme, org):
-    dollars = make_product("Headset", "H-1", Decimal("89.00"), currency="USD")
+    headset = make_product("Headset", "H-1", Decimal("89.00"))  # in the shop's yuan
     unpriced = Product.objects.create(title="Bespoke", product_class=ProductClass.objects.get(
         slug="standard"), structure="standalone")
     client = signed_in(in_acme.host, "rep@acme.example")
-    for product in (dollars, unpriced):
+    for product in (headset, unpriced):
         refused = post(client, "/api/v1/quotes/", {
-            "title": "X", "account": org["mine"].pk, "currency": "CNY",
+            "title": "X", "account": org["mine"].pk, "currency": "USD",
             "lines": [{"product": product.pk}]})
         assert refused.status_code == 400, refused.content
         assert "unit_price" in refused.json()["lines"][0]
     given = post(client, "/api/v1/quotes/", {
-        "title": "X", "account": org["mine"].pk, "currency": "CNY",
-        "lines": [{"product": dollars.pk, "unit_price": "600.00"}]})
+        "title": "X", "account": org["mine"].pk, "currency": "USD",
+        "lines": [{"product": headset.pk, "unit_price": "12.50"}]})
     assert given.status_code == 201, given.content
     assert given.json()["lines"][0]["sku"] == "H-1"
-    in_dollars = post(client, "/api/v1/quotes/", {
-        "title": "X", "account": org["mine"].pk, "currency": "usd",
-        "lines": [{"product": dollars.pk}]})
-    assert in_dollars.status_code == 201, in_dollars.content
-    assert in_dollars.json()["total"] == "89.00"
+    in_yuan = post(client, "/api/v1/quotes/", {
+        "title": "X", "account": org["mine"].pk, "currency": "cny",
+        "lines": [{"product": headset.pk}]})
+    assert in_yuan.status_code == 201, in_yuan.content
+    assert in_yuan.json()["total"] == "89.00"
 
 
 def test_a_quote_made_from_an_opportunity_takes_its_account_contact_currency_and_owner(
@@ -428,7 +437,7 @@ def test_changes_are_audited_and_a_deleted_quote_waits_in_the_bin(in_acme, org):
 
 
 def test_the_catalogue_picker_searches_title_and_sku(in_acme, org):
-    make_product("Gadget", "G-7", Decimal("5.00"), currency="USD")
+    make_product("Gadget", "G-7", Decimal("5.00"))
     client = signed_in(in_acme.host, "rep@acme.example")
 
     def found(search):
@@ -438,7 +447,7 @@ def test_the_catalogue_picker_searches_title_and_sku(in_acme, org):
                 for row in response.json()["results"]]
 
     assert found("w-1") == [("Widget 小部件", "W-1", "19.99", "CNY")]
-    assert found("gadget") == [("Gadget", "G-7", "5.00", "USD")]
+    assert found("gadget") == [("Gadget", "G-7", "5.00", "CNY")]
     assert found("nothing like it") == []
 
 

@@ -15,6 +15,7 @@ from crm_apps.quotes import services
 from crm_apps.quotes.models import Quote
 from crm_apps.sales.models import Opportunity, Pipeline, Stage
 from tests.fixtures.world import signed_in
+from tests.integration.test_quotes import shop_in
 
 Product = get_model("catalogue", "Product")
 ProductClass = get_model("catalogue", "ProductClass")
@@ -33,11 +34,11 @@ def org(in_acme):
     mine = Account.objects.create(name="Rep's own", owner=rep)
     theirs = Account.objects.create(name="Other rep's", owner=rep2)
     buyer = Contact.objects.create(first_name="Wei", last_name="Zhang", account=mine, owner=rep)
+    shop_in("CNY")  # the shop prices in yuan, like the quotes
     widget = Product.objects.create(title="Widget 小部件", structure="standalone",
                                     product_class=ProductClass.objects.get(slug="standard"))
     StockRecord.objects.create(product=widget, partner=Partner.objects.get(code="default"),
-                               partner_sku="W-1", price=Decimal("19.99"),
-                               price_currency="CNY", num_in_stock=5)
+                               partner_sku="W-1", price=Decimal("19.99"), num_in_stock=5)
     return {"rep": rep, "rep2": rep2, "mine": mine, "theirs": theirs, "buyer": buyer,
             "widget": widget}
 

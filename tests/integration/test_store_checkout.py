@@ -458,16 +458,33 @@ def test_stripes_page_pays_through_our_server_and_the_thank_you_page_shows_it(
                                            kind="store.order_paid").count() == 1
 
 
-def test_a_signed_out_shopper_signs_in_at_the_portal_and_comes_back(shop):
+def test_a_signed_out_shopper_checks_out_as_a_guest_or_signs_in_with_the_portal_login(shop):
     anonymous = host_client(HOST)
-    for path in ("/shop/checkout/", "/shop/checkout/preview/",
-                 "/shop/checkout/payment-cancelled/", "/shop/checkout/thank-you/"):
-        response = anonymous.get(path)
-        assert response.status_code == 302, path
-        assert response["Location"] == f"/portal/login/?next={path}"
-    signed = anonymous.post("/portal/login/?next=/shop/checkout/",
-                            {"username": "customer@acme.example", "password": PASSWORD})
-    assert signed["Location"] == "/shop/checkout/"
+    # Nothing in the basket: nothing to check out.
+    assert anonymous.get("/shop/checkout/")["Location"] == "/shop/basket/"
+    assert anonymous.post(f"/shop/basket/add/{shop['lamp'].pk}/",
+                          {"quantity": 1}).status_code == 302
+    # With a basket: Oscar's gateway offers the guest's e-mail or a sign-in.
+    gateway = anonymous.get("/shop/checkout/", follow=True)
+    assert gateway.status_code == 200
+    assert b'name="username"' in gateway.content
+    assert b'value="anonymous"' in gateway.content
+    # New accounts are opened in the portal, which links them to the customer's contact.
+    assert b'value="new"' not in gateway.content
+    assert b'href="/portal/register/?next=/shop/checkout/"' in gateway.content
+    refused = anonymous.post("/shop/checkout/", {"username": "new@example.com",
+                                                 "options": "new"})
+    assert refused.status_code == 200
+    assert "options" in refused.context["form"].errors
+    # Signing in there is the portal login: the same user, and the checkout goes on.
+    signed = anonymous.post("/shop/checkout/", {
+        "username": "customer@acme.example", "password": PASSWORD, "options": "existing"})
+    assert signed.status_code == 302
+    assert int(anonymous.session["_auth_user_id"]) == get_user_model().objects.get(
+        email="customer@acme.example").pk
+    # A saved address book stays behind the portal's sign-in.
+    assert host_client(HOST).get("/shop/checkout/user-address/edit/1/")["Location"] == (
+        "/portal/login/?next=/shop/checkout/user-address/edit/1/")
     assert not Order.objects.exists()
 
 
