@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run worker beat test lint bench browser e2e messages clean-data
+.PHONY: help setup run worker beat test lint helm-check bench browser e2e messages clean-data
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,11 +38,14 @@ beat: setup ## Start Celery beat: periodic jobs, fanned out to every active tena
 	@mkdir -p .data
 	$(VENV)/bin/celery -A core beat --loglevel=INFO
 
-test: setup browser ## Run the whole test suite (builds the template tenant schema once)
+test: setup browser helm-check ## Run the whole test suite (builds the template tenant schema once; checks the Helm chart first)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup ## Check the code with ruff
 	$(VENV)/bin/ruff check .
+
+helm-check: $(VENV)/.installed ## Lint the Helm chart and validate its manifests (Kubernetes schemas)
+	scripts/helm-check.sh
 
 bench: setup ## Run the benchmarks and write docs/benchmarks.md
 	$(PY) -m tests.bench.run

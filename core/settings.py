@@ -145,6 +145,8 @@ TENANT_PROVISIONING_HOOKS = ["core.provisioning", "cms.provisioning", "store.pro
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
+    "core.request_id.RequestIdMiddleware",  # first: every response, even a redirect, has it
+    "core.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.tenancy.CachedTenantMiddleware",
@@ -535,9 +537,26 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 # --- Operator sign-up protection ---
 SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", default=5)  # sign-ups per address per hour
 
+# LOG_FORMAT=json (production): one JSON object per line with tenant and request id; the
+# default stays plain text for development. Every record carries ``tenant`` and ``request_id``.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "core.observability.logs.LogContextFilter"}},
+    "formatters": {
+        "json": {"()": "core.observability.logs.json_formatter"},
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # One line per request (core/observability/metrics.py), in JSON mode only by default.
+    "loggers": {"core.access": {"level": env(
+        "ACCESS_LOG_LEVEL", default="INFO" if LOG_FORMAT == "json" else "WARNING")}},
 }
+# In JSON mode Celery workers keep this configuration (tenant on every task's lines) instead of
+# installing their own console format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+# /metrics on every host; when set, scrapers must send "Authorization: Bearer <token>".
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

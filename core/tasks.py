@@ -10,6 +10,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 from tenant_schemas_celery.task import TenantTask as SchemaCarryingTask
 
+from core.request_id import current_request_id, request_id_var
 from core.zones import tenant_zone_active
 
 
@@ -38,14 +39,24 @@ class TenantTask(SchemaCarryingTask):
         headers = options.get("headers") or {}
         if "_schema_name" not in headers:
             self._require_tenant()
+        if current_request_id() and "request_id" not in headers:
+            # The worker logs under the id of the request that queued the task.
+            options["headers"] = {**headers, "request_id": current_request_id()}
         return super().apply_async(args, kwargs, **options)
 
     def __call__(self, *args, **kwargs):
         # The schema was switched from the message before this runs (task_prerun).
         self._require_tenant()
-        # Times a task writes for people (reminders, e-mails) read in the tenant's zone.
-        with tenant_zone_active():
-            return super().__call__(*args, **kwargs)
+        # Custom headers arrive in request.headers or merged into the request (Redis broker).
+        queued_by = (self.request.headers or {}).get("request_id") or \
+            self.request.get("request_id")
+        token = request_id_var.set(queued_by or current_request_id())
+        try:
+            # Times a task writes for people (reminders, e-mails) read in the tenant's zone.
+            with tenant_zone_active():
+                return super().__call__(*args, **kwargs)
+        finally:
+            request_id_var.reset(token)
 
 
 def tenant_url(path: str = "/") -> str:

@@ -18,8 +18,9 @@ UNKNOWN_HOST_TTL = 30
 LOCAL_TTL = 5.0
 _MISSING = "missing"
 _local_hosts: dict[str, tuple[float, object]] = {}
-# Liveness and readiness answer on every host, known or not (probes use the pod address).
-TENANCY_EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+# Liveness, readiness and metrics answer on every host, known or not (probes and scrapers use
+# the pod address).
+TENANCY_EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _host_key(hostname: str) -> str:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import health
+from core.observability import views as observability_views
 from crm_apps.payments import webhooks as payment_webhooks
 from tenants import views as tenant_views
 
@@ -16,6 +17,7 @@ operator_api_schema = SpectacularAPIView.as_view(
 urlpatterns = [
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
+    path("metrics", observability_views.metrics, name="metrics"),
     path("", tenant_views.LandingView.as_view(), name="landing"),
     path("signup/", tenant_views.SignupView.as_view(), name="signup"),
     path("operator/", include("tenants.urls")),

@@ -11,6 +11,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from core import health
 from core.auth_views import handoff_login
+from core.observability import views as observability_views
 from store.offer.voucher_views import IssuedVoucherAddView
 from store.shop.media import media_url_prefix, tenant_media
 
@@ -19,6 +20,7 @@ api_schema = SpectacularAPIView.as_view(patterns=[path("api/v1/", include("core.
 urlpatterns = [
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
+    path("metrics", observability_views.metrics, name="metrics"),
     path("app/jobs/", include("realtime.urls_jobs")),
     path("app/sales/forecast/", include("crm_apps.forecast.urls")),
     path("app/sales/territories/", include("crm_apps.forecast.territory_urls")),

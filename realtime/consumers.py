@@ -2,6 +2,7 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.observability.metrics import websocket_closed, websocket_opened
 from realtime.groups import session_group, user_group
 from realtime.services import unread_count
 from realtime.tenancy import in_tenant
@@ -25,11 +26,16 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        websocket_opened()  # the open-sockets gauge of /metrics
+        self.counted = True
         # Counted after joining the group: a notification stored from here on is pushed too.
         unread = await in_tenant(self.tenant, unread_count, self.user.pk)
         await self.send_json({"type": "hello", "unread": unread, "user": self.user.pk})
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):  # a refused socket was never counted
+            websocket_closed()
+            self.counted = False
         for group in getattr(self, "groups_joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 

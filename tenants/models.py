@@ -150,3 +150,32 @@ class ConnectedAccount(models.Model):
 
     def __str__(self):
         return self.account_id
+
+
+class SchemaMigrationStatus(models.Model):
+    """Where `migrate_fleet` left each schema, so a rerun resumes: done schemas are skipped,
+    failed and unfinished ones are tried again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    schema_name = models.CharField(_("schema name"), max_length=63, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices,
+                             default=State.PENDING, db_index=True)
+    # A fingerprint of every migration the code defines: a done row with an older target
+    # is behind again after a deploy.
+    target = models.CharField(_("migration target"), max_length=64, blank=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["schema_name"]
+        verbose_name = _("schema migration status")
+        verbose_name_plural = _("schema migration statuses")
+
+    def __str__(self):
+        return f"{self.schema_name}: {self.state}"

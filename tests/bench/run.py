@@ -34,13 +34,13 @@ ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
                "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100,
-               "desk_requests": 100, "store_requests": 100}
+               "desk_requests": 100, "store_requests": 100, "fleet_tenants": 1000}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
                 "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20,
-                "store_requests": 20}
+                "store_requests": 20, "fleet_tenants": 30}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists", "pipeline", "desk", "email-ingestion", "webhooks", "store")
+              "lists", "pipeline", "desk", "email-ingestion", "webhooks", "store", "fleet")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -273,6 +273,15 @@ def report_store(counts: dict, run_line: str) -> None:
     write_section("store", store_section(result, run_line))
 
 
+def report_fleet(counts: dict, run_line: str) -> None:
+    from tests.bench.fleet_bench import fleet_section, run_fleet_bench
+
+    step(f"benchmark fleet: migrate_fleet against migrate_schemas, up to "
+         f"{counts['fleet_tenants']} tenants (capped to the time budget)")
+    result = run_fleet_bench(dict(os.environ), counts["fleet_tenants"])
+    write_section("fleet", fleet_section(result, run_line))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
@@ -322,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         report_webhooks(run_note(timestamp, hostname))
     if "store" in selected:
         report_store(counts, run_note(timestamp, hostname))
+    if "fleet" in selected:
+        report_fleet(counts, run_note(timestamp, hostname))
 
     close_django_connections()
     if args.keep_db:
