@@ -129,7 +129,7 @@ def recommended_for(request, *, limit: int = SHOWN) -> Recommendations:
         return Recommendations()
     # The pricing strategy holds the row for the request (the cards' prices read it too).
     shop = getattr(getattr(request, "strategy", None), "shop_settings", None)
-    if not (shop or ShopSettings.cached()).personalisation_enabled:
+    if not (shop or ShopSettings.current()).personalisation_enabled:
         # No personal data at all, not even the basket.
         return Recommendations(BEST_SELLERS, _in_order(best_seller_ids(token), limit))
     basket_ids = _basket_product_ids(request)

@@ -12,9 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# No longer written (see ShopSettings.cached); kept so code that clears it still imports.
-SETTINGS_CACHE_KEY = "shop:settings:v1"
-
 
 @memoize
 def known_currency_codes() -> frozenset[str]:
@@ -55,13 +52,6 @@ class ShopSettings(models.Model):
         """This tenant's row, made on first use."""
         row = cls.objects.order_by("pk").first()
         return row if row is not None else cls.objects.create()
-
-    @classmethod
-    def cached(cls) -> "ShopSettings":
-        """The row for callers that read it often: hold on to the result for the request (the
-        pricing strategy does); it is not kept across requests, where a copy would outlive a
-        rolled-back change and need invalidating on every server."""
-        return cls.current()
 
     @property
     def tax_fraction(self) -> Decimal:
