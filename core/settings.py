@@ -148,6 +148,9 @@ MIDDLEWARE = [
     "core.request_id.RequestIdMiddleware",  # first: every response, even a redirect, has it
     "core.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before tenancy, so a page it answers itself (unknown host, suspended) is framed safely too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.observability.internal.InternalEndpointsMiddleware",  # probes: any Host, plain HTTP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.tenancy.CachedTenantMiddleware",
     "core.zones.TenantTimeZoneMiddleware",  # times in the tenant's zone (needs request.tenant)
@@ -159,7 +162,6 @@ MIDDLEWARE = [
     "core.login_language.LoginLanguageMiddleware",  # the saved language from sign-in on
     "core.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "store.shop.dashboard_access.ShopDashboardAccessMiddleware",
     "store.middleware.TenantBasketMiddleware",
     "cms.middleware.TenantRedirectMiddleware",
@@ -286,7 +288,7 @@ USE_TZ = True
 
 # --- Static and media ---
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = env("STATIC_ROOT", default=str(DATA_DIR / "static"))
 _NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     (prefix, _NODE_MODULES / path)
@@ -558,5 +560,7 @@ LOGGING = {
 # In JSON mode Celery workers keep this configuration (tenant on every task's lines) instead of
 # installing their own console format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
-# /metrics on every host; when set, scrapers must send "Authorization: Bearer <token>".
+# /metrics answers on any Host. With a token, scrapers must send "Authorization: Bearer
+# <token>"; without one, only requests that did not come through a proxy (no X-Forwarded-For:
+# Prometheus scraping the pod directly) get the figures, which name tenants.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")

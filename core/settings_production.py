@@ -60,7 +60,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 # --- HTTPS only: TLS ends at the proxy, which says so in X-Forwarded-Proto ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True
-# Probes call the container directly over plain HTTP; they must get an answer, not a redirect.
+# Probes and scrapes call the pod over plain HTTP; they must get an answer, not a redirect.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 365 * 24 * 3600
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # every tenant is a subdomain
@@ -93,7 +93,10 @@ CSRF_TRUSTED_ORIGINS = [
 # adding a nonce would make browsers ignore 'unsafe-inline' and break them. Styles need it for
 # style="" attributes and the indicator styles htmx inserts.
 INSTALLED_APPS = [*INSTALLED_APPS, "csp"]  # noqa: F405
-MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware"]  # noqa: F405
+# Beside the other header middleware, before tenancy: its own pages (unknown host, suspended
+# workspace) carry the policy too.
+_CSP_AT = MIDDLEWARE.index("django.middleware.clickjacking.XFrameOptionsMiddleware") + 1  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE[:_CSP_AT], "csp.middleware.CSPMiddleware", *MIDDLEWARE[_CSP_AT:]]  # noqa: F405
 _CSP_SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

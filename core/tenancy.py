@@ -2,9 +2,7 @@
 
 import time
 
-from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,11 +14,11 @@ UNKNOWN_HOST_TTL = 30
 # A per-process copy in front of the shared cache saves unpickling the tenant on every request.
 # Changes made in this process clear it at once; other processes see them within this time.
 LOCAL_TTL = 5.0
+# The copy holds at most this many host names, so its memory does not grow with the number of
+# tenants a process serves, nor with made-up Host headers (each unknown host is a memo too).
+LOCAL_HOSTS_MAX = 512
 _MISSING = "missing"
 _local_hosts: dict[str, tuple[float, object]] = {}
-# Liveness, readiness and metrics answer on every host, known or not (probes and scrapers use
-# the pod address).
-TENANCY_EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _host_key(hostname: str) -> str:
@@ -62,6 +60,16 @@ def _shared_lookup(hostname: str):
     return tenant
 
 
+def _remember(hostname: str, memo: tuple[float, object]) -> None:
+    # Re-inserted, a refreshed host moves to the end: the dict's order is oldest lookup first.
+    _local_hosts.pop(hostname, None)
+    _local_hosts[hostname] = memo
+    excess = len(_local_hosts) - LOCAL_HOSTS_MAX
+    if excess > 0:
+        for oldest in list(_local_hosts)[:excess]:
+            _local_hosts.pop(oldest, None)
+
+
 def tenant_for_hostname(hostname: str):
     """The tenant serving ``hostname`` (per-process memo, shared cache, then the Domain table),
     or None. Reads the public schema: call it with the connection there."""
@@ -69,7 +77,7 @@ def tenant_for_hostname(hostname: str):
     memo = _local_hosts.get(hostname)
     if memo is None or memo[0] < now:
         memo = (now + LOCAL_TTL, _shared_lookup(hostname))
-        _local_hosts[hostname] = memo
+        _remember(hostname, memo)
     if isinstance(memo[1], str):  # _MISSING, possibly unpickled from the shared cache
         return None
     return memo[1]
@@ -89,11 +97,6 @@ class CachedTenantMiddleware(TenantMainMiddleware):
         return tenant
 
     def process_request(self, request):
-        if request.path in TENANCY_EXEMPT_PATHS:
-            connection.set_schema_to_public()
-            request.tenant = None
-            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
-            return None
         response = super().process_request(request)
         if response is not None:
             return response

@@ -31,8 +31,9 @@ case "$role" in
         exec celery -A core beat --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     migrate)
-        # migrate_schemas (public, the template, every tenant), then the public host's record and
-        # the spare tenant schemas; safe to run again on every release.
+        # migrate_fleet (public, then the template and every tenant behind the code, in
+        # parallel; one run at a time), then the public host's record and the spare tenant
+        # schemas; safe to run again on every release.
         exec python manage.py bootstrap "$@"
         ;;
     manage)

@@ -2,9 +2,13 @@
 
 import multiprocessing
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import DatabaseError, connection, connections
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import (
@@ -26,6 +30,7 @@ from tenants.template import (
 )
 
 EXECUTOR_CODENAME = "fleet"
+_FLEET_LOCK = 7_301_003  # advisory lock id: one fleet migration at a time
 State = SchemaMigrationStatus.State
 # States a previous run left unfinished: the schema is tried again even if nothing is missing,
 # since a failure may have come after the last migration (a post-migrate handler, say).
@@ -128,14 +133,41 @@ def record_state(schema: str, state: str, **fields) -> None:
             raise
 
 
+def _has_migrations_table_by_name(recorder: MigrationRecorder) -> bool:
+    """MigrationRecorder.has_table, looking up one name (to_regclass uses the catalogue's
+    index) instead of listing every table of the schema."""
+    if recorder._has_table:
+        return True
+    with recorder.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
+                       [recorder.connection.schema_name, recorder.Migration._meta.db_table])
+        recorder._has_table = cursor.fetchone()[0]
+    return recorder._has_table
+
+
+@contextmanager
+def migrations_table_found_by_name() -> Iterator[None]:
+    """Django learns whether django_migrations exists by listing the schema's tables, four
+    times per schema migrated. Listing reads the whole pg_class, which has no index on the
+    schema and holds 1,432 rows per tenant: at 1,000 tenants those lists took 4.5 of the 8.6 s
+    one schema's migrate took. Only for the length of a fleet run."""
+    original = MigrationRecorder.has_table
+    MigrationRecorder.has_table = _has_migrations_table_by_name
+    try:
+        yield
+    finally:
+        MigrationRecorder.has_table = original
+
+
 def migrate_schema(schema: str, verbosity: int = 0) -> tuple[str, str]:
     """Run Django's migrate in one schema; returns (schema, error text or "")."""
     target = migration_target()
     record_state(schema, State.RUNNING, target=target, started=timezone.now(),
                  finished=None, error="")
     try:
-        run_migrations((), migrate_options(verbosity), EXECUTOR_CODENAME, schema,
-                       allow_atomic=False)
+        with migrations_table_found_by_name():
+            run_migrations((), migrate_options(verbosity), EXECUTOR_CODENAME, schema,
+                           allow_atomic=False)
     except Exception:  # noqa: BLE001 - any failure is recorded; the other schemas go on
         error = traceback.format_exc()
         # The failed migration may have left the connection in an aborted transaction.
@@ -186,6 +218,28 @@ def refresh_template() -> None:
     seed_template()
     install_clone_function()
     drop_stale_spares(template_fingerprint())
+
+
+class FleetBusy(Exception):
+    """Another fleet migration holds the lock."""
+
+
+@contextmanager
+def fleet_lock(*, wait: bool, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold the fleet's advisory lock for the whole run, on a connection of its own: Django's
+    connections are closed before the workers fork, which would drop a lock taken on them.
+    Two releases deploying at once would otherwise migrate the same schemas side by side."""
+    lock_connection = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        if not lock_connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                       [_FLEET_LOCK]).fetchone()[0]:
+            if not wait:
+                raise FleetBusy
+            waiting()
+            lock_connection.execute("SELECT pg_advisory_lock(%s)", [_FLEET_LOCK])
+        yield
+    finally:
+        lock_connection.close()  # ends the session, and with it the lock
 
 
 def migrate_fleet(*, workers: int = 1, dry_run: bool = False, verbosity: int = 0) -> FleetResult:

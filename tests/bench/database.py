@@ -57,6 +57,12 @@ def recreate_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name(url))))
 
 
+def database_exists(url: str) -> bool:
+    with maintenance_connection(url) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            [database_name(url)]).fetchone() is not None
+
+
 def server_version(url: str) -> str:
     with maintenance_connection(url) as conn:
         return conn.execute("SHOW server_version").fetchone()[0]

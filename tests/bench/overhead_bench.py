@@ -68,13 +68,14 @@ def stop_process_group(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
-def wait_until_serving(process: subprocess.Popen, client: httpx.Client, log_path: Path) -> None:
+def wait_until_serving(process: subprocess.Popen, client: httpx.Client, log_path: Path,
+                       path: str = PING_PATH) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"uvicorn exited early:\n{log_path.read_text()[-3000:]}")
         try:
-            if client.get(PING_PATH).status_code == 200:
+            if client.get(path).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -9,6 +9,7 @@ sections of the report keep their earlier figures.
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -16,11 +17,12 @@ from pathlib import Path
 
 from tests.bench.database import (
     bench_database_url,
+    database_exists,
     drop_database,
     recreate_database,
     server_version,
 )
-from tests.bench.machine import machine_facts, utc_timestamp
+from tests.bench.machine import cpu_model, machine_facts, utc_timestamp
 from tests.bench.report import (
     REPORT_PATH,
     markdown_table,
@@ -34,13 +36,16 @@ ACME_SLUG = "acme"
 FULL_COUNTS = {"naive_runs": 3, "clone_runs": 20, "warmup": 200, "requests": 2000,
                "tenants": 50, "ws_tenants": 20, "ws_users": 50, "ws_batch_rounds": 5,
                "ws_single_rounds": 5, "list_requests": 100, "pipeline_requests": 100,
-               "desk_requests": 100, "store_requests": 100, "fleet_tenants": 1000}
+               "desk_requests": 100, "store_requests": 100, "fleet_tenants": 1000,
+               "memory_tenants": 1000}
 QUICK_COUNTS = {"naive_runs": 1, "clone_runs": 3, "warmup": 20, "requests": 200, "tenants": 10,
                 "ws_tenants": 4, "ws_users": 10, "ws_batch_rounds": 1, "ws_single_rounds": 1,
                 "list_requests": 20, "pipeline_requests": 20, "desk_requests": 20,
-                "store_requests": 20, "fleet_tenants": 30}
+                "store_requests": 20, "fleet_tenants": 30,
+                "memory_tenants": 30}
 BENCHMARKS = ("provisioning", "tenancy-overhead", "migrate-schemas", "websockets", "import",
-              "lists", "pipeline", "desk", "email-ingestion", "webhooks", "store", "fleet")
+              "lists", "pipeline", "desk", "email-ingestion", "webhooks", "store", "fleet",
+              "tenant-memory")
 
 
 def configure_environment() -> tuple[str, str]:
@@ -71,9 +76,18 @@ def load_average() -> str:
 
 
 def run_note(timestamp: str, hostname: str) -> str:
-    """The line heading each section: which run, and how busy the machine was at its start."""
-    return (f"_Run: {timestamp} on `{hostname}` (see Machine). Load average (1/5/15 min) when "
-            f"this benchmark started, other processes included: {load_average()}._")
+    """The line heading each section: which run, on what CPU, and how busy the machine was."""
+    return (f"_Run: {timestamp} on `{hostname}` ({cpu_model()}, {os.cpu_count()} cores; see "
+            f"Machine). Load average (1/5/15 min) when this benchmark started, other processes "
+            f"included: {load_average()}._")
+
+
+def earlier_cpu() -> str:
+    """The CPU the report's Machine table names now, before this run replaces it."""
+    if not REPORT_PATH.exists():
+        return ""
+    found = re.search(r"^\| CPU model \| (.+?) \|$", REPORT_PATH.read_text(), re.MULTILINE)
+    return found.group(1) if found else ""
 
 
 def machine_section(facts: list[tuple[str, str]], timestamp: str, mode: str,
@@ -83,6 +97,11 @@ def machine_section(facts: list[tuple[str, str]], timestamp: str, mode: str,
     else:
         scope = (f"That run measured only: {', '.join(selected)}; the other sections keep the "
                  f"earlier run named in their first line. Every figure comes from a measurement")
+        previous, current = earlier_cpu(), dict(facts).get("CPU model", "")
+        if previous and previous != current:
+            scope = (f"{scope[:-len('Every figure comes from a measurement')]}Sections whose "
+                     f"first line names no CPU ran on a machine of the same size with this "
+                     f"CPU: {previous}. Every figure comes from a measurement")
     return f"""## Machine
 
 Run: {timestamp}, {mode}.
@@ -94,10 +113,15 @@ the load average at its start.
 """
 
 
-def build_database(url: str) -> None:
+def build_database(url: str, reuse: bool) -> None:
     import django
     from django.core.management import call_command
 
+    if reuse and database_exists(url):
+        step(f"reusing {url.rsplit('/', 1)[-1]} with its tenants; migrating the schemas behind")
+        django.setup()
+        call_command("migrate_fleet")
+        return
     step(f"recreating {url.rsplit('/', 1)[-1]} and bootstrapping it (about 2 minutes)")
     recreate_database(url)
     django.setup()
@@ -106,8 +130,12 @@ def build_database(url: str) -> None:
 
 def provision_acme() -> str:
     """An untimed tenant for the overhead benchmark; it also warms imports and caches."""
+    from tenants.models import Tenant
     from tests.bench.provisioning_bench import provision_bench_tenant
 
+    existing = Tenant.objects.filter(slug=ACME_SLUG).first()
+    if existing is not None:  # a reused database
+        return existing.hostname
     return provision_bench_tenant(ACME_SLUG, use_spare=False).tenant.hostname
 
 
@@ -276,10 +304,27 @@ def report_store(counts: dict, run_line: str) -> None:
 def report_fleet(counts: dict, run_line: str) -> None:
     from tests.bench.fleet_bench import fleet_section, run_fleet_bench
 
-    step(f"benchmark fleet: migrate_fleet against migrate_schemas, up to "
-         f"{counts['fleet_tenants']} tenants (capped to the time budget)")
+    step(f"benchmark fleet: migrate_fleet against migrate_schemas across "
+         f"{counts['fleet_tenants']} tenants (the fleet is grown first, untimed)")
     result = run_fleet_bench(dict(os.environ), counts["fleet_tenants"])
     write_section("fleet", fleet_section(result, run_line))
+
+
+def report_tenant_memory(counts: dict, run_line: str, redis_url: str) -> None:
+    from tests.bench.tenant_memory_bench import (
+        fleet_tenants,
+        memory_section,
+        run_tenant_memory_bench,
+    )
+
+    step(f"benchmark tenant-memory: one web process serving {counts['memory_tenants']} "
+         f"tenants, twice over")
+    tenants = fleet_tenants(counts["memory_tenants"])
+    # Caches and sessions as in production: in Redis when there is one.
+    result = run_tenant_memory_bench({**os.environ, "REDIS_URL": redis_url}, tenants)
+    print(f"  {result.growth_kb_per_tenant:.1f} KiB per extra tenant: bounded "
+          f"{verdict(result.bounded)}", flush=True)
+    write_section("tenant-memory", memory_section(result, run_line))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"Run only these: {', '.join(BENCHMARKS)} (default: all).")
     parser.add_argument("--keep-db", action="store_true",
                         help="Leave the crm_bench database in place afterwards.")
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="Keep an existing crm_bench and its tenants instead of building it "
+                             "again (growing a 1,000-tenant fleet takes about 15 minutes); "
+                             "implies --keep-db.")
     parser.add_argument("--quick", action="store_true",
                         help="Few runs only, to check the program works (the report says so "
                              "through its run counts).")
@@ -300,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = QUICK_COUNTS if args.quick else FULL_COUNTS
 
     url, redis_url = configure_environment()
-    build_database(url)
+    build_database(url, args.reuse_db)
     timestamp = utc_timestamp()
     facts = machine_facts(server_version(url))
     hostname = facts[0][1]
@@ -333,9 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         report_store(counts, run_note(timestamp, hostname))
     if "fleet" in selected:
         report_fleet(counts, run_note(timestamp, hostname))
+    if "tenant-memory" in selected:
+        report_tenant_memory(counts, run_note(timestamp, hostname), redis_url)
 
     close_django_connections()
-    if args.keep_db:
+    if args.keep_db or args.reuse_db:
         step(f"kept the bench database: {url}")
     else:
         drop_database(url)

@@ -8,12 +8,16 @@ a test says otherwise and migrates it back.
 """
 
 import io
+import threading
 from unittest import mock
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+from django.test.utils import CaptureQueriesContext
 from django_tenants.migration_executors.base import run_migrations
 
 from tenants import fleet
@@ -172,3 +176,71 @@ def test_the_template_is_migrated_first_and_refreshed(fleet_world, counted_migra
 def test_bad_worker_count_is_refused(fleet_world):
     with pytest.raises(CommandError):
         call_command("migrate_fleet", "--workers=0")
+
+
+def test_bootstrap_the_release_step_migrates_only_the_schemas_behind(fleet_world,
+                                                                    counted_migrate):
+    """The image's migrate role (and the Helm hook Job) runs bootstrap: it must take the
+    fleet path, not migrate_schemas over every schema."""
+    forget("acme", HARMLESS)
+    out = io.StringIO()
+    with mock.patch("tenants.management.commands.migrate_schemas.Command.handle") \
+            as migrate_schemas:
+        call_command("bootstrap", "--no-pool", stdout=out)
+
+    migrate_schemas.assert_not_called()
+    assert migrated_schemas(counted_migrate) == ["acme"]
+    assert recorded("acme", HARMLESS)
+    assert "Migrated 1 schema(s)" in out.getvalue()
+
+
+def test_a_second_fleet_migration_waits_for_the_first_or_fails_fast(fleet_world):
+    holder = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", [fleet._FLEET_LOCK])
+        with pytest.raises(CommandError, match="Another fleet migration is running"):
+            call_command("migrate_fleet", "--no-wait", stdout=io.StringIO())
+
+        out = io.StringIO()
+        waiting = threading.Thread(
+            target=call_command, args=("migrate_fleet", "--workers=1"),
+            kwargs={"stdout": out}, daemon=True)
+        waiting.start()
+        waiting.join(timeout=3)
+        assert waiting.is_alive()  # blocked behind the running one
+        assert "waiting for it to finish" in out.getvalue()
+        assert not SchemaMigrationStatus.objects.exists()  # nothing planned or recorded yet
+    finally:
+        holder.close()  # the first run ends
+    waiting.join(timeout=60)
+    assert not waiting.is_alive()
+    assert "Migrated 0 schema(s)" in out.getvalue()
+
+
+def test_migrating_a_schema_never_lists_the_whole_catalogue(fleet_world):
+    """Listing tables reads all of pg_class (1,432 rows per tenant); the fleet looks
+    django_migrations up by name instead."""
+    forget("acme", HARMLESS)
+    with CaptureQueriesContext(connection) as queries:
+        result = fleet.migrate_fleet(workers=1)
+    assert result.migrated == ["acme"]
+    assert recorded("acme", HARMLESS)
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert any("to_regclass" in statement for statement in sql)
+    assert not any("pg_table_is_visible" in statement for statement in sql)
+    # Django's own lookup is back once the run is over.
+    assert MigrationRecorder.has_table is not fleet._has_migrations_table_by_name
+
+
+def test_the_migrations_table_lookup_sees_only_the_schema_itself(fleet_world):
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "fleet_not_migrated"')
+    try:
+        connection.set_schema("fleet_not_migrated")  # public (which has the table) is on the path
+        assert fleet._has_migrations_table_by_name(MigrationRecorder(connection)) is False
+        connection.set_schema("acme")
+        assert fleet._has_migrations_table_by_name(MigrationRecorder(connection)) is True
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA "fleet_not_migrated"')

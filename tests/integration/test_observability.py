@@ -256,10 +256,21 @@ def test_unresolved_paths_count_as_unmatched(db, settings):
     assert not any("12345" in value for labels in after for _, value in labels)
 
 
-def test_metrics_answer_on_any_host(db, settings):
-    settings.ALLOWED_HOSTS = ["*"]
-    assert host_client("10.0.0.7").get("/metrics").status_code == 200
+def test_probes_and_metrics_answer_on_any_host(db):
+    # A pod's IP is in no ALLOWED_HOSTS; the endpoints are answered before the Host check.
+    pod = host_client("10.0.0.7:8000")
+    assert pod.get("/metrics").status_code == 200
+    assert pod.get("/healthz").status_code == 200
+    assert pod.get("/readyz").status_code == 200
+    assert pod.get("/portal/login/").status_code in (400, 404)  # nothing else is served
     assert host_client("localhost").get("/metrics").status_code == 200
+
+
+def test_without_a_token_metrics_are_refused_through_a_proxy(acme):
+    proxied = host_client("acme.localhost").get("/metrics",
+                                                HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert proxied.status_code == 404
+    assert b"crm_http" not in proxied.content
 
 
 def test_the_metrics_token_guards_the_endpoint(acme, settings):

@@ -72,8 +72,18 @@ secure = client.get("/healthz", HTTP_HOST=host, secure=True)
 proxied = client.get("/healthz", HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https")
 probe = client.get("/healthz", HTTP_HOST=host)
 scrape = client.get("/metrics", HTTP_HOST=host)
+# Kubelets and Prometheus address the pod by IP; the Ingress adds X-Forwarded-For.
+pod = "10.42.0.17:8000"
+pod_probe = client.get("/healthz", HTTP_HOST=pod)
+pod_scrape = client.get("/metrics", HTTP_HOST=pod)
+through_ingress = client.get("/metrics", HTTP_HOST=host, HTTP_X_FORWARDED_FOR="203.0.113.9",
+                             HTTP_X_FORWARDED_PROTO="https")
+pod_page = client.get("/app/", HTTP_HOST=pod, HTTP_X_FORWARDED_PROTO="https")
 print(json.dumps({
     "scrape": scrape.status_code, "log_format": settings.LOG_FORMAT,
+    "pod": [pod_probe.status_code, pod_scrape.status_code, b"crm_http" in pod_scrape.content],
+    "through_ingress": [through_ingress.status_code, b"crm_http" in through_ingress.content],
+    "pod_page": pod_page.status_code,
     "plain": [plain.status_code, plain.headers.get("Location")],
     "secure_headers": dict(secure.headers),
     "proxied": [proxied.status_code, proxied.headers.get("Strict-Transport-Security")],
@@ -143,6 +153,12 @@ def test_health_probe_answers_over_plain_http(probe):
 
 def test_metrics_answer_the_scraper_over_plain_http_and_logs_are_json(probe):
     assert probe["scrape"] == 200
+    # The pod's own address is no allowed host, yet probes and scrapes get their answer...
+    assert probe["pod"] == [200, 200, True]
+    # ...while every other page on it is refused, and the figures (which name tenants) are
+    # not for anyone coming in through the Ingress without the token.
+    assert probe["pod_page"] in (400, 404)
+    assert probe["through_ingress"] == [404, False]
     assert probe["log_format"] == "json"
 
 
@@ -341,7 +357,9 @@ def test_web_role_serves_health_over_http_and_redirects_the_rest(tmp_path):
             probe = client.get("/healthz", headers={"Host": BASE_DOMAIN})
             assert probe.status_code == 200
             assert "server" not in probe.headers  # uvicorn's banner is off
-            stranger = client.get("/healthz", headers={"Host": "evil.example"})
+            pod = client.get("/healthz", headers={"Host": "10.42.0.17:8000"})
+            assert pod.status_code == 200  # a kubelet's probe of the pod's address
+            stranger = client.get("/app/", headers={"Host": "evil.example"})
             assert stranger.status_code == 400
         # A web process that does not answer on its port is unhealthy.
         elsewhere = subprocess.run(["sh", str(ENTRYPOINT), "healthcheck"],

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site as DjangoSite
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 from oscar.core.loading import get_model
 from wagtail.models import Site
@@ -20,6 +21,8 @@ from tenants.template import (
     TemplateOutOfDate,
     schema_shape,
     template_fingerprint,
+    template_shape,
+    verify_matches_template,
 )
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +194,27 @@ def test_tenant_hosts_are_isolated(acme, globex):
     assert "admin@acme.example" in acme_users
     assert "admin@acme.example" not in globex_users
     assert not acme_users & globex_users
+
+
+def test_checking_a_new_schema_reads_the_catalogue_by_name_not_whole():
+    """pg_class has no index on the schema alone: checking each sign-up by schema would read
+    1,432 more catalogue rows per tenant in the fleet, so sign-ups would slow as it grows."""
+    name = create_spare(template_fingerprint())
+    template_shape()  # read once per template state
+    with CaptureQueriesContext(connection) as queries:
+        verify_matches_template(name)
+    catalogue = [query["sql"] for query in queries.captured_queries if "pg_class" in query["sql"]]
+    assert len(catalogue) == 3
+    assert all("relname = ANY(" in sql for sql in catalogue)
+    assert all(TEMPLATE_SCHEMA not in sql for sql in catalogue)  # the template's is remembered
+
+
+def test_the_remembered_template_shape_follows_its_migrations():
+    before = template_shape()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{TEMPLATE_SCHEMA}".django_migrations WHERE app = %s', ["cms"])
+    after = template_shape()
+    assert after["migrations"] == before["migrations"] - {m for m in before["migrations"]
+                                                          if m[0] == "cms"}
+    assert after["relations"] == before["relations"]

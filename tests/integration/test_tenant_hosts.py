@@ -166,3 +166,20 @@ def test_back_office_home_query_count_does_not_grow_with_users(acme):
         page = staff.get("/app/")
     assert page.context["customer_count"] == 22
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_per_process_host_memo_stays_bounded_and_keeps_serving(acme, monkeypatch):
+    """Made-up Host headers (or a fleet larger than the memo) must not grow the process."""
+    from core import tenancy
+
+    monkeypatch.setattr(tenancy, "LOCAL_HOSTS_MAX", 20)
+    client = host_client(acme.host)
+    assert client.get("/portal/login/").status_code == 200
+    for number in range(60):
+        stranger = host_client(f"nobody-{number}.localhost").get("/portal/login/")
+        assert stranger.status_code == 404
+    assert len(tenancy._local_hosts) <= 20
+    assert "nobody-59.localhost" in tenancy._local_hosts  # the newest are kept
+    assert acme.host.split(":")[0] not in tenancy._local_hosts  # the oldest went first
+    assert client.get("/portal/login/").status_code == 200  # and is simply looked up again
+    assert acme.host.split(":")[0] in tenancy._local_hosts

@@ -168,3 +168,9 @@ def test_database_and_redis_passwords_come_from_their_secrets():
     assert names.index("CRM_DATABASE_PASSWORD") < names.index("DATABASE_URL")
     assert env["REDIS_URL"]["value"] == "rediss://:$(CRM_REDIS_PASSWORD)@crm-redis-master:6379/0"
     assert names.index("CRM_REDIS_PASSWORD") < names.index("REDIS_URL")
+
+
+def test_a_metrics_token_goes_into_the_secret_not_the_config():
+    manifests = render("--set", "secrets.metricsToken=scrape-secret")
+    assert manifests[("Secret", "crm")]["stringData"]["METRICS_TOKEN"] == "scrape-secret"
+    assert "METRICS_TOKEN" not in manifests[("ConfigMap", "crm")]["data"]

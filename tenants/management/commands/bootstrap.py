@@ -1,4 +1,4 @@
-"""Set up everything a fresh database needs: schemas, public host, operator, demo tenants, pool."""
+"""Set up a database: migrated schemas, public host, operator, demo tenants, spare pool."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -33,7 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-pool", action="store_true", help="Do not fill the spare pool.")
 
     def handle(self, *args, demo=False, no_pool=False, verbosity=1, **options):
-        call_command("migrate_schemas", interactive=False, verbosity=max(verbosity - 1, 0))
+        # Only the schemas behind, several at a time, waiting for any other run: this is
+        # the release step of every deployment (the image's migrate role), and a fleet of
+        # 1,000 tenants spends about 17 minutes in migrate_schemas with nothing to apply.
+        call_command("migrate_fleet", verbosity=verbosity, stdout=self.stdout)
         ensure_public_tenant()
         if demo:
             self.create_demo()

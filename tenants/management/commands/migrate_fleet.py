@@ -10,7 +10,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from tenants.fleet import migrate_fleet
+from tenants.fleet import FleetBusy, fleet_lock, migrate_fleet
 
 
 def default_workers() -> int:
@@ -25,13 +25,27 @@ class Command(BaseCommand):
                             help="Worker processes (default: min(4, CPUs)); 1 runs in-process.")
         parser.add_argument("--dry-run", action="store_true",
                             help="Only list the schemas that are behind.")
+        parser.add_argument("--no-wait", action="store_true",
+                            help="Fail at once if another fleet migration is running (by "
+                                 "default, wait for it to finish, then check again).")
 
-    def handle(self, *args, workers: int, dry_run: bool, verbosity: int, **options):
+    def handle(self, *args, workers: int, dry_run: bool, no_wait: bool, verbosity: int,
+               **options):
         if workers < 1:
             raise CommandError(_("--workers must be at least 1."))
-        # Per-schema migrate output only when asked for; the summary lines always.
-        result = migrate_fleet(workers=workers, dry_run=dry_run,
-                               verbosity=max(0, verbosity - 1))
+
+        def waiting():
+            self.stdout.write(_("Another fleet migration is running; waiting for it to "
+                                "finish."))
+            self.stdout.flush()
+
+        try:
+            with fleet_lock(wait=not no_wait, waiting=waiting):
+                # Per-schema migrate output only when asked for; the summary lines always.
+                result = migrate_fleet(workers=workers, dry_run=dry_run,
+                                       verbosity=max(0, verbosity - 1))
+        except FleetBusy:
+            raise CommandError(_("Another fleet migration is running.")) from None
         for plan in result.behind:
             self.stdout.write(_("%(schema)s: %(count)d migration(s) to apply%(note)s") % {
                 "schema": plan.schema, "count": len(plan.missing),
