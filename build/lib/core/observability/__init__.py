@@ -1,0 +1,1 @@
+"""Observability: structured logs with tenant and request id, Prometheus metrics, probes."""

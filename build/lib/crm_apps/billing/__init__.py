@@ -1,0 +1,1 @@
+"""Invoices, payments and refunds of customer accounts."""

@@ -1,0 +1,1 @@
+"""Commission plans (base rate, tiers by attainment, category rates) and approved statements."""

@@ -1,0 +1,1 @@
+"""Contracts of accounts: terms, renewal reminders, automatic and manual renewal."""

@@ -1,0 +1,1 @@
+"""Tenant customisation of records: custom fields, fields hidden from roles, saved list views."""

@@ -1,0 +1,1 @@
+"""Template tags of custom and hidden fields."""

@@ -1,0 +1,1 @@
+"""Sales: leads, pipelines and opportunities."""

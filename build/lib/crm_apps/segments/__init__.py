@@ -1,0 +1,1 @@
+"""Customer segments: contacts grouped by rules over their CRM data, recomputed by jobs."""

@@ -1,0 +1,1 @@
+"""The service desk: tickets, complaints, SLAs, e-mail to ticket, satisfaction."""

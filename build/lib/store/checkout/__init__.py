@@ -1,0 +1,1 @@
+"""Oscar's checkout, forked: orders are paid with Stripe and marked paid by its webhook."""

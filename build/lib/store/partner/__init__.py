@@ -1,0 +1,1 @@
+"""Oscar's partner app, forked: the pricing strategy of each tenant's shop."""

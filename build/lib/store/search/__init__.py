@@ -1,0 +1,1 @@
+"""Oscar's search app, forked: product search over Chinese and English names."""

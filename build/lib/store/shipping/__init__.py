@@ -1,0 +1,1 @@
+"""Oscar's shipping app, forked: each tenant's own shipping methods at checkout."""

@@ -1,0 +1,1 @@
+"""Each tenant's shop settings: currency, tax, and whether offers are personalised."""
