@@ -1,9 +1,0 @@
-"""Wagtail pages of each tenant's public site: home, landing pages, FAQ."""
-
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class CmsConfig(AppConfig):
-    name = "cms"
-    verbose_name = _("Site")

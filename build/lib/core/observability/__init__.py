@@ -1,1 +1,0 @@
-"""Observability: structured logs with tenant and request id, Prometheus metrics, probes."""

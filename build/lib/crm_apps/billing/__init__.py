@@ -1,1 +1,0 @@
-"""Invoices, payments and refunds of customer accounts."""

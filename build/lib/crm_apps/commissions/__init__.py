@@ -1,1 +1,0 @@
-"""Commission plans (base rate, tiers by attainment, category rates) and approved statements."""

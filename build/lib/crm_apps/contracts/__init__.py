@@ -1,1 +1,0 @@
-"""Contracts of accounts: terms, renewal reminders, automatic and manual renewal."""

@@ -1,1 +1,0 @@
-"""Tenant customisation of records: custom fields, fields hidden from roles, saved list views."""

@@ -1,1 +1,0 @@
-"""Template tags of custom and hidden fields."""

@@ -1,1 +1,0 @@
-"""Stripe payments: per-tenant keys or Connect, our payment records and verified webhook events."""

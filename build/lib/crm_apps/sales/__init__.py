@@ -1,1 +1,0 @@
-"""Sales: leads, pipelines and opportunities."""

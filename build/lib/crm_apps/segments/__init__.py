@@ -1,1 +1,0 @@
-"""Customer segments: contacts grouped by rules over their CRM data, recomputed by jobs."""

@@ -1,1 +1,0 @@
-"""The service desk: tickets, complaints, SLAs, e-mail to ticket, satisfaction."""

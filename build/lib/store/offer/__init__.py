@@ -1,1 +1,0 @@
-"""Oscar's offer app, forked: offers restricted to CRM segments, with a hold-out group."""

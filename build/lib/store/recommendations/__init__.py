@@ -1,2 +1,0 @@
-"""Product recommendations learned from each tenant's own orders ("customers also bought",
-"recommended for you", best sellers)."""

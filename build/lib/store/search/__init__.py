@@ -1,1 +1,0 @@
-"""Oscar's search app, forked: product search over Chinese and English names."""

@@ -1,1 +1,0 @@
-"""Oscar's shipping app, forked: each tenant's own shipping methods at checkout."""

@@ -1,3 +1,0 @@
-"""Oscar's shipping admin unchanged."""
-
-from oscar.apps.shipping.admin import *  # noqa: F403 - Oscar's fork pattern

@@ -1,1 +1,0 @@
-"""Each tenant's shop settings: currency, tax, and whether offers are personalised."""
