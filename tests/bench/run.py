@@ -323,7 +323,7 @@ def report_tenant_memory(counts: dict, run_line: str, redis_url: str) -> None:
     # Caches and sessions as in production: in Redis when there is one.
     result = run_tenant_memory_bench({**os.environ, "REDIS_URL": redis_url}, tenants)
     print(f"  {result.growth_kb_per_tenant:.1f} KiB per extra tenant: bounded "
-          f"{verdict(result.bounded)}", flush=True)
+          f"{result.bounded_verdict}", flush=True)
     write_section("tenant-memory", memory_section(result, run_line))
 
 
