@@ -47,18 +47,24 @@ def pg_dump_binary() -> str:
     return os.environ.get("PG_DUMP") or shutil.which("pg_dump") or "pg_dump"
 
 
-def _dump_command(schema: str, target: Path) -> tuple[list[str], dict]:
+def client_arguments() -> tuple[list[str], dict]:
+    """The default database as pg_dump and psql take it (flags), and an environment carrying
+    its password."""
     db = settings.DATABASES["default"]
-    cmd = [pg_dump_binary(), "--format=custom", f"--schema={schema}", f"--file={target}",
-           "--no-owner", "--dbname", db["NAME"]]
+    arguments = ["--dbname", db["NAME"]]
     if db.get("HOST"):
-        cmd += ["--host", str(db["HOST"])]
+        arguments += ["--host", str(db["HOST"])]
     if db.get("PORT"):
-        cmd += ["--port", str(db["PORT"])]
+        arguments += ["--port", str(db["PORT"])]
     if db.get("USER"):
-        cmd += ["--username", db["USER"]]
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    return cmd, env
+        arguments += ["--username", db["USER"]]
+    return arguments, {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+
+
+def _dump_command(schema: str, target: Path) -> tuple[list[str], dict]:
+    arguments, env = client_arguments()
+    return [pg_dump_binary(), "--format=custom", f"--schema={schema}", f"--file={target}",
+            "--no-owner", *arguments], env
 
 
 def export_tenant(tenant: Tenant, *, acting_user=None) -> TenantExport:

@@ -106,19 +106,15 @@ def schema_shape(schema: str, relations: frozenset[str] | None = None) -> dict:
     return shape
 
 
-_template_shapes: dict[str, dict] = {}
+@lru_cache(maxsize=1)
+def _template_shape_at(fingerprint_of_migrations: str) -> dict:
+    return schema_shape(TEMPLATE_SCHEMA)
 
 
 def template_shape() -> dict:
     """The template's shape, read again only when its migrations change (nothing else changes
     its structure), since reading it scans the whole catalogue."""
-    key = template_fingerprint()
-    shape = _template_shapes.get(key)
-    if shape is None:
-        shape = schema_shape(TEMPLATE_SCHEMA)
-        _template_shapes.clear()
-        _template_shapes[key] = shape
-    return shape
+    return _template_shape_at(template_fingerprint())
 
 
 def verify_matches_template(schema: str) -> None:

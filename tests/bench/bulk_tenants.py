@@ -17,10 +17,15 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+
+from tenants.lifecycle import client_arguments, pg_dump_binary
+from tenants.models import SpareSchema, Tenant
+from tenants.provisioning import provision_tenant
+from tenants.template import TEMPLATE_SCHEMA, ensure_template_current
 
 TEMPLATE_NAME = re.compile(r"(?<![A-Za-z0-9_])_template(?![A-Za-z0-9_])")
 # Schemas restored per psql session: large enough to amortise the session, small enough that
@@ -36,31 +41,25 @@ class BulkProvisioning:
     provision_seconds: float
     workers: int
 
-    @property
-    def per_tenant(self) -> float:
-        return (self.restore_seconds + self.provision_seconds) / max(1, self.tenants)
 
-
-def database_url() -> str:
-    database = settings.DATABASES["default"]
-    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return (f"postgresql://{database['USER']}{password}@{database['HOST'] or 'localhost'}"
-            f"{port}/{database['NAME']}")
+def client_binaries() -> tuple[str, str]:
+    """pg_dump as tenant exports find it (the embedded server's own, or the machine's), and
+    the psql beside it."""
+    dump = pg_dump_binary()
+    return dump, str(Path(dump).with_name("psql")) if Path(dump).is_absolute() else "psql"
 
 
 def can_restore() -> bool:
-    """pg_dump and psql are on PATH (Debian's postgresql-client)."""
-    return bool(shutil.which("pg_dump") and shutil.which("psql"))
+    """Both programs are there (Debian's postgresql-client, or the embedded server's)."""
+    return all(shutil.which(binary) for binary in client_binaries())
 
 
 def dump_template() -> str:
     """The template schema as SQL (tables, rows, sequences, constraints), owner-neutral."""
-    from tenants.template import TEMPLATE_SCHEMA
-
+    arguments, env = client_arguments()
     return subprocess.run(  # noqa: S603
-        ["pg_dump", f"--dbname={database_url()}", f"--schema={TEMPLATE_SCHEMA}", "--no-owner",
-         "--no-privileges"], capture_output=True, text=True, check=True).stdout
+        [client_binaries()[0], *arguments, f"--schema={TEMPLATE_SCHEMA}", "--no-owner",
+         "--no-privileges"], env=env, capture_output=True, text=True, check=True).stdout
 
 
 def renamed(dump: str, schema: str) -> str:
@@ -73,16 +72,14 @@ def restore_batch(dump: str, schemas: list[str]) -> None:
     script = ["SET synchronous_commit = off;"]  # the bench's own database: speed over safety
     for schema in schemas:
         script += ["BEGIN;", renamed(dump, schema), "COMMIT;"]
-    subprocess.run(["psql", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1",  # noqa: S603
-                    database_url()], input="\n".join(script), capture_output=True, text=True,
-                   check=True, timeout=RESTORE_TIMEOUT)
+    arguments, env = client_arguments()
+    subprocess.run([client_binaries()[1], "--quiet", "--no-psqlrc", "-v",  # noqa: S603
+                    "ON_ERROR_STOP=1", *arguments], input="\n".join(script), env=env,
+                   capture_output=True, text=True, check=True, timeout=RESTORE_TIMEOUT)
 
 
 def restore_spares(count: int, workers: int) -> list[str]:
     """Restore ``count`` copies of the template as spare schemas and register them."""
-    from tenants.models import SpareSchema
-    from tenants.template import ensure_template_current
-
     connection.set_schema_to_public()
     fingerprint = ensure_template_current()
     dump = dump_template()
@@ -97,9 +94,6 @@ def restore_spares(count: int, workers: int) -> list[str]:
 
 def provision_many(count: int, prefix: str, workers: int | None = None) -> BulkProvisioning:
     """Add ``count`` tenants named ``<prefix>-NNNN`` (numbers not yet taken) to the fleet."""
-    from tenants.models import Tenant
-    from tenants.provisioning import provision_tenant
-
     workers = workers or max(1, os.cpu_count() or 1)
     started = time.perf_counter()
     restoring = can_restore()  # without PostgreSQL's client programs, clone each tenant
